@@ -1,0 +1,118 @@
+/**
+ * The fate of one delivered event: poison -> dead-letter at once; already processed ->
+ * ack; processed now -> record, then a confirmed ack; failed -> nak with backoff, or
+ * dead-letter when the failure is terminal or the deliveries are used up. Every outcome
+ * is reported through `emit`; nothing here throws.
+ */
+import type { JsMsg } from "@nats-io/jetstream";
+import type { z } from "zod";
+import { HEADERS } from "../../protocol/headers.ts";
+import { summarizeIssues } from "./schema-issues.ts";
+import { describeFailure, isTerminalFailure, redeliveryDelay } from "./retry-policy.ts";
+import type { ConsumerEvent, EventDedupe, EventDelivery } from "./types.ts";
+
+export type ProcessEvent = (payload: unknown, delivery: EventDelivery) => Promise<void>;
+
+export interface DeliveryHandling {
+  readonly schema: z.ZodType;
+  readonly maxDeliver: number;
+  readonly backoffMs: readonly number[];
+  readonly ackWaitMs: number;
+  readonly process: ProcessEvent;
+  readonly dedupe: EventDedupe | undefined;
+  readonly deadLetter: (message: JsMsg, eventId: string, reason: string) => Promise<void>;
+  readonly emit: (event: ConsumerEvent) => void;
+}
+
+export async function handleDelivery(handling: DeliveryHandling, message: JsMsg, receivedAt: number): Promise<void> {
+  const delivery = readDelivery(message, receivedAt + handling.ackWaitMs);
+  const { eventId, deliveryCount } = delivery;
+  const parsed = parsePayload(handling.schema, message.data);
+  if (!parsed.ok) {
+    await deadLetterAndTerm(handling, message, eventId, `schema: ${parsed.reason}`);
+    return;
+  }
+  let stage = "dedupe";
+  try {
+    if (handling.dedupe && (await handling.dedupe.seen(eventId))) {
+      await message.ackAck();
+      handling.emit({ type: "duplicate", eventId, deliveryCount });
+      return;
+    }
+    stage = "handler";
+    await handling.process(parsed.value, delivery);
+  } catch (error) {
+    await handleFailure(handling, message, eventId, stage, error);
+    return;
+  }
+  try {
+    await handling.dedupe?.record(eventId);
+  } catch (error) {
+    // The work is done; acking still beats redelivering it to a handler that just ran.
+    handling.emit({ type: "error", eventId, deliveryCount, reason: "dedupe record failed", error });
+  }
+  try {
+    await message.ackAck();
+    handling.emit({ type: "processed", eventId, deliveryCount, durationMs: Date.now() - receivedAt });
+  } catch (error) {
+    handling.emit({ type: "error", eventId, deliveryCount, reason: "ack not confirmed", error });
+  }
+}
+
+async function handleFailure(handling: DeliveryHandling, message: JsMsg, eventId: string, stage: string, error: unknown): Promise<void> {
+  const deliveryCount = message.info.deliveryCount;
+  const { meshError, text } = describeFailure(error);
+  const reason = `${stage}: ${text}`;
+  if (stage === "handler" && isTerminalFailure(meshError)) {
+    await deadLetterAndTerm(handling, message, eventId, reason, error);
+  } else if (deliveryCount >= handling.maxDeliver) {
+    await deadLetterAndTerm(handling, message, eventId, `max deliveries (${reason})`, error);
+  } else {
+    message.nak(redeliveryDelay(handling.backoffMs, deliveryCount, meshError.retryAfterMs));
+    handling.emit({ type: "retry", eventId, deliveryCount, reason, error });
+  }
+}
+
+async function deadLetterAndTerm(handling: DeliveryHandling, message: JsMsg, eventId: string, reason: string, cause?: unknown): Promise<void> {
+  const deliveryCount = message.info.deliveryCount;
+  try {
+    await handling.deadLetter(message, eventId, reason);
+  } catch (error) {
+    // Not stored anywhere yet: keep it in the stream and try again later.
+    message.nak(redeliveryDelay(handling.backoffMs, deliveryCount));
+    handling.emit({ type: "error", eventId, deliveryCount, reason: `dead-letter failed: ${reason}`, error });
+    return;
+  }
+  message.term(reason);
+  handling.emit({ type: "dead-lettered", eventId, deliveryCount, reason, error: cause });
+}
+
+type Parsed = { ok: true; value: unknown } | { ok: false; reason: string };
+
+function parsePayload(schema: z.ZodType, data: Uint8Array): Parsed {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return { ok: false, reason: "malformed JSON" };
+  }
+  const result = schema.safeParse(json);
+  return result.success ? { ok: true, value: result.data } : { ok: false, reason: summarizeIssues(result.error.issues) };
+}
+
+function readDelivery(message: JsMsg, deadline: number): EventDelivery {
+  const headers: Record<string, string> = {};
+  for (const [key, values] of message.headers ?? []) {
+    if (values[0] !== undefined) headers[key] = values[0];
+  }
+  const eventId = headers[HEADERS.eventId] || headers["Nats-Msg-Id"] || `${message.info.stream}:${message.seq}`;
+  return {
+    eventId,
+    deliveryCount: message.info.deliveryCount,
+    subject: message.subject,
+    headers,
+    tenant: headers[HEADERS.tenant] ?? "",
+    traceparent: headers[HEADERS.traceparent] ?? "",
+    deadline,
+  };
+}

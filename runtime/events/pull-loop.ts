@@ -1,0 +1,95 @@
+/**
+ * Pulls messages with `consume()` and runs at most `concurrency` handlers at once. While
+ * every slot is busy the loop stops reading, and `consume()` only asks the server for more
+ * as the loop reads, so a replica holds at most about twice `concurrency` messages.
+ * Stopping: no more pulls, messages received but not started are nak'ed (redelivered at
+ * once, possibly to another replica), started handlers finish and ack or nak.
+ */
+import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+
+export interface PullLoopOptions {
+  readonly consumer: Consumer;
+  readonly concurrency: number;
+  readonly handle: (message: JsMsg, receivedAt: number) => Promise<void>;
+  /** The durable consumer vanished (deleted by an operator): recreate it. */
+  readonly recreateConsumer: () => Promise<void>;
+  readonly isConnectionClosed: () => boolean;
+  readonly onError: (reason: string, error: unknown) => void;
+}
+
+export interface PullLoop {
+  /** Resolves when no handler runs any more. */
+  stop(): Promise<void>;
+}
+
+const RESTART_DELAY_MS = 1000;
+
+export function startPullLoop(options: PullLoopOptions): PullLoop {
+  const { consumer, concurrency, handle, onError } = options;
+  const inFlight = new Set<Promise<void>>();
+  let stopping = false;
+  let messages: ConsumerMessages | undefined;
+  let wakeFromRestartDelay: (() => void) | undefined;
+
+  function dispatch(message: JsMsg, receivedAt: number): void {
+    const work: Promise<void> = handle(message, receivedAt)
+      .catch((error: unknown) => onError("handler crashed", error))
+      .finally(() => inFlight.delete(work));
+    inFlight.add(work);
+  }
+
+  async function readMessages(current: ConsumerMessages): Promise<void> {
+    for await (const message of current) {
+      const receivedAt = Date.now();
+      while (!stopping && inFlight.size >= concurrency) await Promise.race(inFlight);
+      if (stopping) message.nak();
+      else dispatch(message, receivedAt);
+    }
+  }
+
+  async function watchStatus(current: ConsumerMessages): Promise<void> {
+    for await (const status of current.status()) {
+      if (status.type === "consumer_deleted" || status.type === "consumer_not_found") {
+        await options.recreateConsumer().catch((error: unknown) => onError("consumer could not be recreated", error));
+      }
+    }
+  }
+
+  async function run(): Promise<void> {
+    while (!stopping && !options.isConnectionClosed()) {
+      try {
+        const current = await consumer.consume({ max_messages: concurrency });
+        messages = current;
+        if (stopping) {
+          await current.close();
+          break;
+        }
+        watchStatus(current).catch((error: unknown) => onError("status watch failed", error));
+        await readMessages(current);
+      } catch (error) {
+        if (stopping || options.isConnectionClosed()) break;
+        onError("pulling failed; restarting", error);
+      }
+      if (stopping || options.isConnectionClosed()) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, RESTART_DELAY_MS);
+        wakeFromRestartDelay = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  const running = run();
+
+  return {
+    async stop() {
+      stopping = true;
+      wakeFromRestartDelay?.();
+      await messages?.close().catch(() => undefined);
+      await running;
+      await Promise.all(inFlight);
+    },
+  };
+}

@@ -1,0 +1,28 @@
+/** When a failed delivery is retried, and when it is dead-lettered instead. */
+import { isMeshError, toMeshError, type MeshError } from "../errors.ts";
+
+export const DEFAULT_BACKOFF_MS: readonly number[] = [200, 1000, 5000, 15000];
+const JITTER = 0.2;
+
+/** Delay before redelivery after the `deliveryCount`-th attempt failed; the last step repeats. */
+export function redeliveryDelay(backoffMs: readonly number[], deliveryCount: number, retryAfterMs = 0): number {
+  const steps = backoffMs.length > 0 ? backoffMs : DEFAULT_BACKOFF_MS;
+  const base = steps[Math.min(Math.max(deliveryCount, 1), steps.length) - 1] ?? 0;
+  return Math.round(Math.max(base * (1 + Math.random() * JITTER), retryAfterMs));
+}
+
+/**
+ * Terminal codes never succeed on retry. TIMEOUT and INTERNAL are retried: a timeout is
+ * transient by nature, and INTERNAL is what any unexpected exception becomes.
+ */
+export function isTerminalFailure(error: MeshError): boolean {
+  return !error.retryable && error.code !== "TIMEOUT" && error.code !== "INTERNAL";
+}
+
+/** "CODE message"; for unexpected exceptions the original message, which stays inside the mesh (DLQ, logs). */
+export function describeFailure(error: unknown): { meshError: MeshError; text: string } {
+  const meshError = toMeshError(error);
+  const cause = !isMeshError(error) ? error : meshError.cause;
+  const detail = meshError.code === "INTERNAL" && cause instanceof Error ? cause.message : meshError.message;
+  return { meshError, text: `${meshError.code} ${detail}` };
+}
