@@ -1,0 +1,34 @@
+import type { z } from "zod";
+
+/**
+ * A request an actor answers: the subject, the input and output schemas, and whether it
+ * mutates state (mutating requests honour the idempotency key).
+ */
+export interface RequestContract<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  readonly subject: string;
+  readonly input: I;
+  readonly output: O;
+  readonly mutating?: boolean;
+  /** Requests that need no tenant header (for example admin listings). Default false. */
+  readonly tenantless?: boolean;
+}
+
+export interface EventContract<S extends z.ZodType = z.ZodType> {
+  readonly subject: string;
+  readonly schema: S;
+}
+
+/** Everything a caller needs to talk to an actor. Lives in protocol/, imported by both sides. */
+export interface ActorContract {
+  readonly actor: string;
+  readonly requests: Readonly<Record<string, RequestContract>>;
+  readonly events: Readonly<Record<string, EventContract>>;
+}
+
+export function defineContract<const C extends ActorContract>(contract: C): C {
+  return contract;
+}
+
+export type RequestInput<R extends RequestContract> = z.input<R["input"]>;
+export type RequestOutput<R extends RequestContract> = z.output<R["output"]>;
+export type EventPayload<E extends EventContract> = z.output<E["schema"]>;

@@ -1,0 +1,123 @@
+import { randomBytes } from "node:crypto";
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { Logger } from "pino";
+import type { EventContract } from "../../protocol/contract.ts";
+import { MeshClient } from "../client/mesh-client.ts";
+import type { RuntimeConfig } from "../config.ts";
+import { startServiceApi } from "../discovery/service-api.ts";
+import { createEventPublisher, ensureDeadLetterStream, ensureEventStream } from "../events/index.ts";
+import { createLogger } from "../observability/logger.ts";
+import { ActorMetrics } from "../observability/metrics.ts";
+import { startHttpEndpoint } from "../observability/http-endpoint.ts";
+import { createIdempotentRunner } from "../request/idempotent-runner.ts";
+import { startRequestServer } from "../request/request-server.ts";
+import { createActorStore, createMongoClient, databaseNameFor } from "../store/index.ts";
+import type { ActorDefinition } from "../types.ts";
+import { startConsumers } from "./consumers.ts";
+import type { ActorEnvironment } from "./work-context.ts";
+
+export interface RunningActor {
+  readonly name: string;
+  readonly instanceId: string;
+  readonly log: Logger;
+  readonly metrics: ActorMetrics;
+  readonly metricsPort: number | undefined;
+  readonly client: MeshClient;
+  /** Graceful drain: stop taking work, finish in-flight requests and events, close connections. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly config: RuntimeConfig;
+  readonly logger?: Logger;
+}
+
+/** Starts one replica of an actor: store, streams, consumers, request handlers, discovery, metrics. */
+export async function startActor(definition: ActorDefinition, { config, logger }: StartOptions): Promise<RunningActor> {
+  const instanceId = config.instanceId ?? randomBytes(8).toString("hex");
+  const log = logger ?? createLogger({ actor: definition.name, instance: instanceId, level: config.logLevel });
+  const metrics = new ActorMetrics(definition.name, instanceId);
+  const nc = await connect({ servers: config.natsUrl, name: `${definition.name}-${instanceId}`, maxReconnectAttempts: -1 });
+  const mongo = createMongoClient(config.mongoUrl);
+  const closers: Array<() => Promise<void> | void> = [];
+  try {
+    const store = createActorStore({
+      client: mongo,
+      actor: definition.name,
+      prefix: config.databasePrefix,
+      collections: definition.collections,
+      onBreakerStateChange: (state) => log.warn({ breaker: "mongodb", state }, "database circuit changed state"),
+    });
+    await store.ensureIndexes();
+    closers.push(store.startExpirySweeper());
+    const client = new MeshClient(nc, { service: definition.name });
+    const jsm = await jetstreamManager(nc);
+    const ownsEvents = Object.keys(definition.contract.events).length > 0;
+    if (ownsEvents) await ensureEventStream(jsm, definition.name);
+    const publisher = createEventPublisher(nc, { actor: definition.name });
+    const environment: ActorEnvironment = {
+      actor: definition.name,
+      instance: instanceId,
+      log,
+      store,
+      client,
+      async publishEvent(event: EventContract, payload: unknown, meta) {
+        await publisher.publish(event, payload, { ...meta, service: definition.name });
+      },
+    };
+    const stopHook = await definition.onStart?.({ store, log, mesh: client });
+    if (stopHook) closers.push(stopHook);
+
+    const consumers = definition.consumers?.length
+      ? await (async () => {
+          await ensureDeadLetterStream(jsm, definition.name);
+          return startConsumers({ nc, definition, environment, metrics, db: mongo.db(databaseNameFor(definition.name, config.databasePrefix)) });
+        })()
+      : undefined;
+    const server = startRequestServer({
+      nc, definition, environment, metrics,
+      idempotency: createIdempotentRunner(store.idempotency, definition.limits?.idempotencyTtlMs ?? 24 * 3600_000),
+      maxInFlight: config.maxInFlight ?? definition.limits?.maxInFlight ?? 64,
+    });
+    const discovery = startServiceApi(nc, {
+      name: definition.name, id: instanceId, version: definition.version, description: definition.description, metadata: {},
+    }, () => server.endpoints);
+    let stopping = false;
+    const http = config.metricsPort >= 0
+      ? await startHttpEndpoint(config.metricsPort, metrics.registry, {
+          healthy: () => !nc.isClosed(),
+          ready: async () => !stopping && !nc.isClosed() && (await store.ready().then(() => true, () => false)),
+        })
+      : undefined;
+    log.info({ endpoints: server.endpoints.map((e) => e.subject), metricsPort: http?.port }, "actor started");
+
+    return {
+      name: definition.name,
+      instanceId,
+      log,
+      metrics,
+      metricsPort: http?.port,
+      client,
+      async stop() {
+        if (stopping) return;
+        stopping = true;
+        discovery.stop();
+        await server.drain();
+        await consumers?.stop();
+        for (const close of closers.reverse()) await close();
+        client.close();
+        await http?.close();
+        await nc.drain().catch(() => nc.close());
+        await mongo.close();
+        log.info("actor stopped");
+        log.flush();
+      },
+    };
+  } catch (error) {
+    for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => {});
+    await nc.close();
+    await mongo.close();
+    throw error;
+  }
+}

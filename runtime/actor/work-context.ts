@@ -1,0 +1,93 @@
+import type { Logger } from "pino";
+import type { z } from "zod";
+import type { EventContract, RequestContract } from "../../protocol/contract.ts";
+import type { MeshClient } from "../client/mesh-client.ts";
+import { MeshError } from "../errors.ts";
+import type { RequestMeta } from "../request/request-headers.ts";
+import type { ActorStore, ContextMeshClient, WorkContext } from "../types.ts";
+
+/** What every piece of work of one actor process shares. */
+export interface ActorEnvironment {
+  readonly actor: string;
+  readonly instance: string;
+  readonly log: Logger;
+  readonly store: ActorStore;
+  readonly client: MeshClient;
+  publishEvent(event: EventContract, payload: unknown, meta: { eventId?: string; tenant: string; traceparent: string }): Promise<void>;
+}
+
+/**
+ * The context of one request or event. The logger, the AbortSignal and its deadline timer
+ * are created only if the handler asks for them, which keeps cheap handlers cheap.
+ */
+export class Work implements WorkContext {
+  readonly tenant: string;
+  readonly idempotencyKey: string | undefined;
+  readonly deadline: number;
+  readonly traceparent: string;
+  readonly traceId: string;
+  readonly callerService: string;
+  readonly store: ActorStore;
+  #environment: ActorEnvironment;
+  #subject: string;
+  #log: Logger | undefined;
+  #controller: AbortController | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #mesh: ContextMeshClient | undefined;
+
+  constructor(environment: ActorEnvironment, meta: RequestMeta, subject: string) {
+    this.#environment = environment;
+    this.#subject = subject;
+    this.tenant = meta.tenant;
+    this.idempotencyKey = meta.idempotencyKey;
+    this.deadline = meta.deadline;
+    this.traceparent = meta.traceparent;
+    this.traceId = meta.traceId;
+    this.callerService = meta.callerService;
+    this.store = environment.store;
+  }
+
+  get log(): Logger {
+    this.#log ??= this.#environment.log.child({ subject: this.#subject, tenant: this.tenant, traceId: this.traceId });
+    return this.#log;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      const controller = new AbortController();
+      this.#controller = controller;
+      const remaining = this.deadline - Date.now();
+      if (remaining <= 0) controller.abort(new MeshError("TIMEOUT", "deadline exceeded"));
+      else this.#timer = setTimeout(() => controller.abort(new MeshError("TIMEOUT", "deadline exceeded")), remaining);
+    }
+    return this.#controller.signal;
+  }
+
+  get mesh(): ContextMeshClient {
+    this.#mesh ??= {
+      client: this.#environment.client,
+      request: <R extends RequestContract>(contract: R, input: z.input<R["input"]>, options: { idempotencyKey?: string; timeoutMs?: number } = {}) =>
+        this.#environment.client.request(contract, input, {
+          tenant: this.tenant,
+          deadline: options.timeoutMs === undefined ? this.deadline : Math.min(this.deadline, Date.now() + options.timeoutMs),
+          traceparent: this.traceparent,
+          idempotencyKey: options.idempotencyKey,
+          signal: this.#controller?.signal,
+        }),
+    };
+    return this.#mesh;
+  }
+
+  publish<E extends EventContract>(event: E, payload: z.input<E["schema"]>, options: { eventId?: string } = {}): Promise<void> {
+    return this.#environment.publishEvent(event, payload, { eventId: options.eventId, tenant: this.tenant, traceparent: this.traceparent });
+  }
+
+  /** Aborts anything still running for this work and clears its timer. */
+  finish(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+
+  abort(reason: MeshError): void {
+    this.#controller?.abort(reason);
+  }
+}

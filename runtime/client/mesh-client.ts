@@ -1,0 +1,139 @@
+import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
+import type { z } from "zod";
+import type { ActorContract, RequestContract } from "../../protocol/contract.ts";
+import { ErrorReply } from "../../protocol/errors.ts";
+import { HEADERS } from "../../protocol/headers.ts";
+import { MeshError, isMeshError } from "../errors.ts";
+import { ReplyInbox } from "./reply-inbox.ts";
+
+export interface CallOptions {
+  tenant?: string;
+  /** Absolute deadline (epoch ms); wins over timeoutMs. */
+  deadline?: number;
+  timeoutMs?: number;
+  traceparent?: string;
+  idempotencyKey?: string;
+  signal?: AbortSignal | undefined;
+  /** Attempts for retryable codes, including the first. Default from the client. */
+  maxAttempts?: number;
+}
+
+export interface MeshClientOptions {
+  /** This caller's service name, sent for attribution. */
+  service?: string;
+  defaultTimeoutMs?: number;
+  maxAttempts?: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function decodeReply(msg: Msg): unknown {
+  const code = msg.headers?.get(HEADERS.errorCode);
+  if (code) {
+    const parsed = ErrorReply.safeParse(JSON.parse(decoder.decode(msg.data)));
+    if (!parsed.success) throw new MeshError("INTERNAL", "malformed error reply");
+    const { error } = parsed.data;
+    throw new MeshError(error.code, error.message, error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs });
+  }
+  if (msg.headers?.hasError) {
+    // Status from the server itself: 503 means nobody listens on the subject.
+    if (msg.headers.code === 503) throw new MeshError("UNAVAILABLE", "no responders", { retryAfterMs: 200 });
+    throw new MeshError("UNAVAILABLE", `server status ${msg.headers.code}`, { retryAfterMs: 200 });
+  }
+  return msg.data.length === 0 ? undefined : JSON.parse(decoder.decode(msg.data));
+}
+
+function jitter(ms: number): number {
+  return ms / 2 + Math.random() * (ms / 2);
+}
+
+/** Calls actors: sets the mesh headers, propagates the deadline, retries retryable codes inside it. */
+export class MeshClient {
+  readonly #nc: NatsConnection;
+  readonly #inbox: ReplyInbox;
+  readonly #options: Required<MeshClientOptions>;
+
+  constructor(nc: NatsConnection, options: MeshClientOptions = {}) {
+    this.#nc = nc;
+    this.#inbox = new ReplyInbox(nc);
+    this.#options = { service: options.service ?? "", defaultTimeoutMs: options.defaultTimeoutMs ?? 5000, maxAttempts: options.maxAttempts ?? 3 };
+  }
+
+  async request<R extends RequestContract>(contract: R, input: z.input<R["input"]>, options: CallOptions = {}): Promise<z.output<R["output"]>> {
+    const payload = encoder.encode(JSON.stringify(input));
+    return (await this.requestBytes(contract.subject, payload, options)) as z.output<R["output"]>;
+  }
+
+  /** Sends an already-encoded payload; decodes the reply or throws the typed error. */
+  async requestBytes(subject: string, payload: Uint8Array, options: CallOptions = {}): Promise<unknown> {
+    const deadline = options.deadline ?? Date.now() + (options.timeoutMs ?? this.#options.defaultTimeoutMs);
+    const maxAttempts = options.maxAttempts ?? this.#options.maxAttempts;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return decodeReply(await this.#send(subject, payload, this.#headersFor(options, deadline), deadline, options.signal));
+      } catch (error) {
+        if (!isMeshError(error) || !error.retryable || attempt >= maxAttempts) throw error;
+        const wait = jitter(error.retryAfterMs ?? 50 * 2 ** attempt);
+        if (Date.now() + wait >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
+
+  #headersFor(options: CallOptions, deadline: number): MsgHdrs {
+    const h = natsHeaders();
+    h.set(HEADERS.deadline, String(deadline));
+    if (options.tenant) h.set(HEADERS.tenant, options.tenant);
+    if (options.traceparent) h.set(HEADERS.traceparent, options.traceparent);
+    if (options.idempotencyKey) h.set(HEADERS.idempotencyKey, options.idempotencyKey);
+    if (this.#options.service) h.set(HEADERS.service, this.#options.service);
+    return h;
+  }
+
+  #send(subject: string, payload: Uint8Array, headers: MsgHdrs, deadline: number, signal: AbortSignal | undefined): Promise<Msg> {
+    if (signal?.aborted) return Promise.reject(new MeshError("TIMEOUT", "cancelled before sending"));
+    if (deadline <= Date.now()) return Promise.reject(new MeshError("TIMEOUT", "deadline already passed"));
+    return new Promise<Msg>((resolve, reject) => {
+      const onAbort = () => {
+        expectation.cancel();
+        reject(new MeshError("TIMEOUT", "cancelled"));
+      };
+      const expectation = this.#inbox.expect(
+        deadline,
+        (msg) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(msg);
+        },
+        (error) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      );
+      signal?.addEventListener("abort", onAbort, { once: true });
+      try {
+        this.#nc.publish(subject, payload, { reply: expectation.replyTo, headers });
+      } catch (error) {
+        expectation.cancel();
+        reject(new MeshError("UNAVAILABLE", "cannot publish the request", { cause: error, retryAfterMs: 250 }));
+      }
+    });
+  }
+
+  close(): void {
+    this.#inbox.close();
+  }
+}
+
+type TypedClient<C extends ActorContract> = {
+  [K in keyof C["requests"]]: (input: z.input<C["requests"][K]["input"]>, options?: CallOptions) => Promise<z.output<C["requests"][K]["output"]>>;
+};
+
+/** A client typed by an actor's contract: `actorClient(mesh, tenantsContract).get({...}, { tenant })`. */
+export function actorClient<C extends ActorContract>(client: MeshClient, contract: C): TypedClient<C> {
+  const typed: Record<string, unknown> = {};
+  for (const [name, request] of Object.entries(contract.requests)) {
+    typed[name] = (input: unknown, options?: CallOptions) => client.request(request, input, options);
+  }
+  return typed as TypedClient<C>;
+}

@@ -1,0 +1,75 @@
+import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/nats-core";
+import { MeshError } from "../errors.ts";
+
+interface Pending {
+  resolve(msg: Msg): void;
+  reject(error: MeshError): void;
+  deadline: number;
+}
+
+const SWEEP_INTERVAL_MS = 10;
+
+/**
+ * One wildcard reply subscription per client: each request gets a token appended to the
+ * inbox prefix and is matched on arrival. Deadlines are checked by one shared sweeper
+ * instead of a timer per request.
+ */
+export class ReplyInbox {
+  readonly #prefix: string;
+  readonly #pending = new Map<string, Pending>();
+  readonly #subscription: Subscription;
+  #sequence = 0;
+  #sweeper: NodeJS.Timeout | undefined;
+
+  constructor(nc: NatsConnection) {
+    this.#prefix = `${createInbox()}.`;
+    this.#subscription = nc.subscribe(`${this.#prefix}*`, {
+      callback: (error, msg) => {
+        if (error) return this.#failAll(new MeshError("UNAVAILABLE", "reply subscription closed", { cause: error, retryAfterMs: 250 }));
+        const token = msg.subject.slice(this.#prefix.length);
+        const pending = this.#pending.get(token);
+        if (!pending) return; // late reply after the caller gave up
+        this.#pending.delete(token);
+        pending.resolve(msg);
+      },
+    });
+  }
+
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  /** Registers a pending reply; returns the reply subject to publish with. */
+  expect(deadline: number, resolve: (msg: Msg) => void, reject: (error: MeshError) => void): { replyTo: string; cancel(): void } {
+    const token = (this.#sequence++).toString(36);
+    this.#pending.set(token, { resolve, reject, deadline });
+    this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
+    return { replyTo: this.#prefix + token, cancel: () => this.#pending.delete(token) };
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const [token, pending] of this.#pending) {
+      if (pending.deadline <= now) {
+        this.#pending.delete(token);
+        pending.reject(new MeshError("TIMEOUT", "no reply before the deadline"));
+      }
+    }
+    if (this.#pending.size === 0 && this.#sweeper) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
+  }
+
+  #failAll(error: MeshError): void {
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
+  }
+
+  close(): void {
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+    this.#failAll(new MeshError("UNAVAILABLE", "client closed"));
+    this.#subscription.unsubscribe();
+  }
+}

@@ -1,0 +1,31 @@
+import { z } from "zod";
+
+/** Process configuration, parsed once from the environment at start and frozen. */
+export const RuntimeConfigSchema = z.object({
+  natsUrl: z.string().min(1).default("nats://127.0.0.1:4222"),
+  mongoUrl: z.string().min(1).default("mongodb://127.0.0.1:27017/"),
+  /** Prefix for every actor database name (tests and side-by-side meshes). */
+  databasePrefix: z.string().regex(/^[a-zA-Z0-9_]*$/).default(""),
+  instanceId: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Port for /metrics, /healthz, /readyz; 0 picks a free one, -1 disables the HTTP endpoint. */
+  metricsPort: z.coerce.number().int().min(-1).max(65535).default(0),
+  maxInFlight: z.coerce.number().int().positive().optional(),
+});
+export type RuntimeConfig = Readonly<z.infer<typeof RuntimeConfigSchema>>;
+
+export function runtimeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const parsed = RuntimeConfigSchema.safeParse({
+    natsUrl: env.NATS_URL || undefined,
+    mongoUrl: env.MONGO_URL || undefined,
+    databasePrefix: env.MESHWORK_DB_PREFIX || undefined,
+    instanceId: env.MESHWORK_INSTANCE_ID || undefined,
+    logLevel: env.LOG_LEVEL || undefined,
+    metricsPort: env.METRICS_PORT || undefined,
+    maxInFlight: env.MESHWORK_MAX_IN_FLIGHT || undefined,
+  });
+  if (!parsed.success) {
+    throw new Error(`invalid configuration: ${z.prettifyError(parsed.error)}`);
+  }
+  return Object.freeze(parsed.data);
+}

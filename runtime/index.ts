@@ -1,0 +1,8 @@
+/** The public runtime API for actors and callers. Everything else in runtime/ is internal. */
+export { defineActor, consumeEvent } from "./define-actor.ts";
+export { startActor, type RunningActor } from "./actor/start-actor.ts";
+export { MeshClient, actorClient, type CallOptions } from "./client/mesh-client.ts";
+export { MeshError, isMeshError, hasCode, toMeshError } from "./errors.ts";
+export { runtimeConfigFromEnv, RuntimeConfigSchema, type RuntimeConfig } from "./config.ts";
+export { createLogger } from "./observability/logger.ts";
+export type * from "./types.ts";

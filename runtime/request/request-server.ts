@@ -1,0 +1,151 @@
+import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
+import pLimit from "p-limit";
+import type { RequestContract } from "../../protocol/contract.ts";
+import { MAX_PAYLOAD_BYTES } from "../../protocol/headers.ts";
+import { MeshError, toMeshError } from "../errors.ts";
+import type { ActorMetrics } from "../observability/metrics.ts";
+import type { ActorDefinition, RequestHandler } from "../types.ts";
+import { Work, type ActorEnvironment } from "../actor/work-context.ts";
+import { EndpointStats } from "./endpoint-stats.ts";
+import { encodeData, encodeError } from "./reply-codec.ts";
+import { readRequestMeta, type RequestMeta } from "./request-headers.ts";
+import { describeIssues } from "./validation.ts";
+import type { IdempotentRunner } from "./idempotent-runner.ts";
+
+const decoder = new TextDecoder();
+
+export interface RequestServer {
+  readonly endpoints: readonly EndpointStats[];
+  inFlight(): number;
+  /** Stops taking requests, lets in-flight ones finish (or time out), then returns. */
+  drain(): Promise<void>;
+}
+
+interface Endpoint {
+  readonly name: string;
+  readonly contract: RequestContract;
+  readonly handler: RequestHandler<RequestContract>;
+  readonly stats: EndpointStats;
+}
+
+/**
+ * Subscribes every handler of the actor with queue group = actor name and callback
+ * delivery. In-flight work is bounded with p-limit (concurrency = maxInFlight, plus a
+ * queue as long again); past that a request is answered OVERLOADED at once.
+ */
+export function startRequestServer(options: {
+  nc: NatsConnection;
+  definition: ActorDefinition;
+  environment: ActorEnvironment;
+  metrics: ActorMetrics;
+  idempotency: IdempotentRunner;
+  maxInFlight: number;
+}): RequestServer {
+  const { nc, definition, environment, metrics, idempotency } = options;
+  const limits = definition.limits ?? {};
+  const maxInFlight = options.maxInFlight;
+  const maxPayload = limits.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
+  const defaultTimeoutMs = limits.defaultTimeoutMs ?? 5000;
+  const limit = pLimit(maxInFlight);
+  const queueBound = maxInFlight * 2;
+  const subscriptions: Subscription[] = [];
+  const endpoints: Endpoint[] = [];
+  const running = new Set<Promise<void>>();
+
+  const handlers = definition.handlers as Record<string, RequestHandler<RequestContract>>;
+  for (const [name, contract] of Object.entries(definition.contract.requests)) {
+    const handler = handlers[name];
+    if (!handler) throw new Error(`actor ${definition.name} has no handler for request ${name}`);
+    endpoints.push({ name, contract, handler, stats: new EndpointStats(name, contract.subject, definition.name) });
+  }
+
+  function reply(msg: Msg, endpoint: Endpoint, started: number, deadline: number, result: { data: unknown } | { error: MeshError }): void {
+    const durationMs = performance.now() - started;
+    const code = "error" in result ? result.error.code : "OK";
+    endpoint.stats.record(durationMs, "error" in result ? code : undefined);
+    metrics.requests.inc({ subject: endpoint.contract.subject, code });
+    metrics.latency.observe({ subject: endpoint.contract.subject }, durationMs / 1000);
+    if (Date.now() > deadline) return; // the caller has given up: no reply after the deadline
+    if ("error" in result) {
+      const { payload, headers } = encodeError(result.error);
+      msg.respond(payload, { headers });
+    } else {
+      msg.respond(encodeData(result.data));
+    }
+  }
+
+  async function execute(msg: Msg, endpoint: Endpoint, meta: RequestMeta, started: number): Promise<void> {
+    const work = new Work(environment, meta, endpoint.contract.subject);
+    metrics.inFlight.inc();
+    try {
+      let body: unknown;
+      try {
+        body = msg.data.length === 0 ? {} : JSON.parse(decoder.decode(msg.data));
+      } catch {
+        throw new MeshError("BAD_REQUEST", "payload is not valid JSON");
+      }
+      const input = endpoint.contract.input.safeParse(body);
+      if (!input.success) throw new MeshError("BAD_REQUEST", `invalid request: ${describeIssues(input.error)}`);
+      const run = async () => {
+        const data = await endpoint.handler(input.data, work);
+        const output = endpoint.contract.output.safeParse(data);
+        if (!output.success) {
+          work.log.error({ issues: describeIssues(output.error) }, "handler returned an invalid reply");
+          throw new MeshError("INTERNAL", "internal error");
+        }
+        return output.data;
+      };
+      const data = endpoint.contract.mutating && meta.idempotencyKey
+        ? await idempotency.run({ work, subject: endpoint.contract.subject, key: meta.idempotencyKey, body, run })
+        : await run();
+      reply(msg, endpoint, started, meta.deadline, { data });
+    } catch (thrown) {
+      const error = toMeshError(thrown);
+      if (error.code === "INTERNAL") work.log.error({ err: error.cause ?? error }, "request failed");
+      reply(msg, endpoint, started, meta.deadline, { error });
+    } finally {
+      work.finish();
+      metrics.inFlight.dec();
+    }
+  }
+
+  function onMessage(endpoint: Endpoint, msg: Msg): void {
+    const started = performance.now();
+    if (!msg.reply) return;
+    const now = Date.now();
+    let meta: RequestMeta;
+    try {
+      if (msg.data.length > maxPayload) throw new MeshError("BAD_REQUEST", `payload larger than ${maxPayload} bytes`);
+      meta = readRequestMeta(msg.headers, now, defaultTimeoutMs);
+      if (!meta.tenant && !endpoint.contract.tenantless) throw new MeshError("BAD_REQUEST", "missing Mw-Tenant header");
+      if (limit.activeCount + limit.pendingCount >= queueBound) {
+        throw new MeshError("OVERLOADED", "replica at its in-flight bound", { retryAfterMs: 50 });
+      }
+    } catch (error) {
+      return reply(msg, endpoint, started, now + defaultTimeoutMs, { error: toMeshError(error) });
+    }
+    if (meta.deadline <= now) return; // expired on arrival: nobody waits for the answer
+    const task = limit(() => execute(msg, endpoint, meta, started));
+    running.add(task);
+    void task.finally(() => running.delete(task));
+  }
+
+  for (const endpoint of endpoints) {
+    subscriptions.push(nc.subscribe(endpoint.contract.subject, {
+      queue: definition.name,
+      callback: (error, msg) => {
+        if (error) environment.log.error({ err: error, subject: endpoint.contract.subject }, "subscription error");
+        else onMessage(endpoint, msg);
+      },
+    }));
+  }
+
+  return {
+    endpoints: endpoints.map((e) => e.stats),
+    inFlight: () => limit.activeCount + limit.pendingCount,
+    async drain() {
+      await Promise.allSettled(subscriptions.map((s) => s.drain()));
+      while (running.size > 0) await Promise.allSettled([...running]);
+    },
+  };
+}

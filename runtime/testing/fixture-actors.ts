@@ -1,0 +1,105 @@
+/**
+ * Two small actors used only by the runtime's own tests: `fixture` (requests and events)
+ * and `fixture-sink` (consumes fixture's events). They use only the public runtime API.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { z } from "zod";
+import { defineContract } from "../../protocol/contract.ts";
+import { consumeEvent, defineActor, MeshError } from "../index.ts";
+
+export const fixtureContract = defineContract({
+  actor: "fixture",
+  requests: {
+    echo: { subject: "fixture.echo", input: z.strictObject({ text: z.string().max(1000), n: z.number().int().optional() }), output: z.object({ text: z.string(), instance: z.string() }) },
+    slow: { subject: "fixture.slow", input: z.strictObject({ ms: z.number().int().min(0).max(60_000) }), output: z.object({ done: z.boolean(), aborted: z.boolean() }) },
+    count: { subject: "fixture.count", mutating: true, input: z.strictObject({ amount: z.number().int(), delayMs: z.number().int().max(5000).optional() }), output: z.object({ total: z.number() }) },
+    executions: { subject: "fixture.executions", input: z.strictObject({}), output: z.object({ executions: z.number() }) },
+    emit: { subject: "fixture.emit", input: z.strictObject({ value: z.string().min(1).max(100) }), output: z.object({ eventId: z.string() }) },
+    fail: { subject: "fixture.fail", input: z.strictObject({ code: z.enum(["NOT_FOUND", "UNAVAILABLE", "CRASH"]) }), output: z.object({}) },
+  },
+  events: {
+    noted: { subject: "events.fixture.noted", schema: z.object({ value: z.string(), seq: z.number().int().optional() }) },
+  },
+});
+
+export const fixtureSinkContract = defineContract({
+  actor: "fixture-sink",
+  requests: {
+    applied: { subject: "fixture-sink.applied", input: z.strictObject({}), output: z.object({ values: z.record(z.string(), z.number()) }) },
+  },
+  events: {},
+});
+
+const instance = process.env.MESHWORK_INSTANCE_ID ?? "in-process";
+
+export const fixtureActor = defineActor({
+  name: "fixture",
+  version: "0.0.1",
+  description: "runtime test fixture",
+  contract: fixtureContract,
+  collections: {
+    counters: { tenantOwned: true },
+    executions: { tenantOwned: true },
+  },
+  limits: { maxInFlight: 4, maxPayloadBytes: 4096 },
+  handlers: {
+    echo: async (input) => ({ text: input.text, instance }),
+    slow: async (input, context) => {
+      try {
+        await sleep(input.ms, undefined, { signal: context.signal });
+        return { done: true, aborted: false };
+      } catch {
+        return { done: false, aborted: context.signal.aborted };
+      }
+    },
+    count: async (input, context) => {
+      await context.store.collection<{ _id: string; n: number }>("executions").updateOne(context.tenant, { _id: "runs" }, { $inc: { n: 1 } }, { upsert: true });
+      if (input.delayMs) await sleep(input.delayMs);
+      const after = await context.store.collection<{ _id: string; total: number }>("counters")
+        .findOneAndUpdate(context.tenant, { _id: "total" }, { $inc: { total: input.amount } }, { upsert: true });
+      return { total: after?.total ?? 0 };
+    },
+    executions: async (_input, context) => {
+      const runs = await context.store.collection<{ _id: string; n: number }>("executions").findOne(context.tenant, { _id: "runs" });
+      return { executions: runs?.n ?? 0 };
+    },
+    emit: async (input, context) => {
+      const eventId = `${context.tenant}-${input.value}`;
+      await context.publish(fixtureContract.events.noted, { value: input.value }, { eventId });
+      return { eventId };
+    },
+    fail: async (input) => {
+      if (input.code === "CRASH") throw new Error("secret internal detail");
+      throw new MeshError(input.code, `asked to fail with ${input.code}`, { retryAfterMs: 10 });
+    },
+  },
+});
+
+export const fixtureSinkActor = defineActor({
+  name: "fixture-sink",
+  version: "0.0.1",
+  description: "runtime test fixture consumer",
+  contract: fixtureSinkContract,
+  collections: { applied: { tenantOwned: true } },
+  consumers: [consumeEvent({
+    event: fixtureContract.events.noted,
+    batchSize: 8,
+    maxDeliver: 3,
+    backoffMs: [50],
+    ackWaitMs: 2000,
+    handler: async (event, context) => {
+      const delay = Number(process.env.FIXTURE_SINK_DELAY_MS ?? 0);
+      if (delay) await sleep(delay);
+      if (event.value.startsWith("fail")) throw new MeshError("UNAVAILABLE", "downstream is failing");
+      await context.store.collection<{ _id: string; times: number }>("applied").updateOne(context.tenant, { _id: event.value }, { $inc: { times: 1 } }, { upsert: true });
+    },
+  })],
+  handlers: {
+    applied: async (_input, context) => {
+      const docs = await context.store.collection<{ _id: string; times: number }>("applied").find(context.tenant, {});
+      return { values: Object.fromEntries(docs.map((d) => [d._id, d.times])) };
+    },
+  },
+});
+
+export const fixtures = { fixture: fixtureActor, "fixture-sink": fixtureSinkActor } as const;

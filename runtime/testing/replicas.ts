@@ -1,0 +1,43 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { after } from "node:test";
+import { fileURLToPath } from "node:url";
+import { startActor, type ActorDefinition, type RunningActor, RuntimeConfigSchema } from "../index.ts";
+import type { TestServers } from "../../sandbox/testing/test-servers.ts";
+
+const FIXTURE_MAIN = fileURLToPath(new URL("./fixture-main.ts", import.meta.url));
+
+/** Starts an actor replica in this process for a test; stopped by an `after` hook. */
+export async function startInProcess(definition: ActorDefinition, servers: TestServers, overrides: Record<string, unknown> = {}): Promise<RunningActor> {
+  const config = Object.freeze(RuntimeConfigSchema.parse({
+    natsUrl: servers.natsUrl, mongoUrl: servers.mongoUrl, databasePrefix: servers.databasePrefix, logLevel: "silent", metricsPort: -1, ...overrides,
+  }));
+  const running = await startActor(definition, { config });
+  after(() => running.stop());
+  return running;
+}
+
+export interface ReplicaProcess {
+  readonly child: ChildProcess;
+  readonly instanceId: string;
+  readonly exited: Promise<unknown>;
+}
+
+/** Starts a fixture actor replica as a separate process (so a test can SIGKILL or SIGTERM it). */
+export async function startReplicaProcess(fixture: string, servers: TestServers, env: Record<string, string> = {}): Promise<ReplicaProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", FIXTURE_MAIN, fixture], {
+    env: {
+      ...process.env, NATS_URL: servers.natsUrl, MONGO_URL: servers.mongoUrl, MESHWORK_DB_PREFIX: servers.databasePrefix,
+      LOG_LEVEL: "warn", METRICS_PORT: "-1", MESHWORK_INSTANCE_ID: `${fixture}-${Math.random().toString(36).slice(2, 8)}`, ...env,
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = once(child, "exit");
+  after(() => { if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL"); });
+  const lines = createInterface({ input: child.stdout! });
+  for await (const line of lines) {
+    if (line.startsWith("ready ")) return { child, instanceId: line.slice(6), exited };
+  }
+  throw new Error(`fixture ${fixture} exited before it was ready`);
+}
