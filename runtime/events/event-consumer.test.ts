@@ -145,6 +145,26 @@ test("backpressure: with maxAckPending 4 no more than 4 events are in flight", {
   assert.ok(ackPendingSeen.some((count) => count === 4));
 });
 
+test("a throwing onEvent listener does not stop consumption", { timeout: 30_000 }, async () => {
+  const event = orderEvent("listened");
+  const threeSeen = gate();
+  let calls = 0;
+  const consumer = await startEventConsumer({
+    nc, consumerActor: "billing", spec: spec(event),
+    onEvent: () => {
+      throw new Error("listener bug");
+    },
+    process: async () => {
+      if (++calls === 3) threeSeen.open();
+    },
+  });
+  await publishMany(event, 3);
+  await threeSeen.opened;
+  await consumer.stop();
+  assert.equal(calls, 3);
+  assert.deepEqual(await consumer.info(), { durable: "billing--listened", pending: 0, ackPending: 0, redelivered: 0 });
+});
+
 test("a changed spec updates the durable consumer on the next start", async () => {
   const event = orderEvent("tuned");
   const first = await startEventConsumer({ nc, consumerActor: "billing", spec: spec(event, { maxAckPending: 8 }), process: async () => undefined });
@@ -165,4 +185,5 @@ test("bad input: a non-event subject, a mismatched producer or an invalid spec i
   await reject(startEventConsumer({ nc, consumerActor: "billing", producerActor: "tenants", spec: spec(orderEvent("placed")), process }));
   await reject(startEventConsumer({ nc, consumerActor: "billing", spec: spec(orderEvent("placed"), { maxDeliver: 0 }), process }));
   await reject(startEventConsumer({ nc, consumerActor: "billing", spec: spec(orderEvent("placed"), { batchSize: 1.5 }), process }));
+  await reject(startEventConsumer({ nc, consumerActor: "billing", spec: spec(orderEvent("placed"), { backoffMs: [100, -1] }), process }));
 });

@@ -65,7 +65,17 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   };
   const batchSize = positiveInteger(spec.batchSize ?? 32, "batchSize");
   const timeoutMs = options.timeoutMs ?? 5000;
-  const emit: ConsumerEventListener = options.onEvent ?? (() => undefined);
+  const backoffMs = spec.backoffMs ?? DEFAULT_BACKOFF_MS;
+  if (!backoffMs.every((step) => Number.isFinite(step) && step >= 0)) {
+    throw new MeshError("INTERNAL", "consumer backoffMs must hold non-negative numbers");
+  }
+  const emit: ConsumerEventListener = (event) => {
+    try {
+      options.onEvent?.(event);
+    } catch {
+      // A listener's bug must not stop consumption.
+    }
+  };
 
   const jsm = await jetstreamManager(nc, { timeout: timeoutMs }).catch(unavailable);
   const js = jsm.jetstream();
@@ -79,7 +89,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   const handling = {
     schema: spec.event.schema,
     maxDeliver: settings.maxDeliver,
-    backoffMs: spec.backoffMs ?? DEFAULT_BACKOFF_MS,
+    backoffMs,
     ackWaitMs: settings.ackWaitMs,
     process: options.process,
     dedupe: options.dedupe,

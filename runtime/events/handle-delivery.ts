@@ -32,17 +32,21 @@ export async function handleDelivery(handling: DeliveryHandling, message: JsMsg,
     await deadLetterAndTerm(handling, message, eventId, `schema: ${parsed.reason}`);
     return;
   }
-  let stage = "dedupe";
+  let seen: boolean;
   try {
-    if (handling.dedupe && (await handling.dedupe.seen(eventId))) {
-      await message.ackAck();
-      handling.emit({ type: "duplicate", eventId, deliveryCount });
-      return;
-    }
-    stage = "handler";
+    seen = (await handling.dedupe?.seen(eventId)) ?? false;
+  } catch (error) {
+    await handleFailure(handling, message, eventId, "dedupe", error);
+    return;
+  }
+  if (seen) {
+    await confirmAck(handling, message, { type: "duplicate", eventId, deliveryCount });
+    return;
+  }
+  try {
     await handling.process(parsed.value, delivery);
   } catch (error) {
-    await handleFailure(handling, message, eventId, stage, error);
+    await handleFailure(handling, message, eventId, "handler", error);
     return;
   }
   try {
@@ -51,11 +55,16 @@ export async function handleDelivery(handling: DeliveryHandling, message: JsMsg,
     // The work is done; acking still beats redelivering it to a handler that just ran.
     handling.emit({ type: "error", eventId, deliveryCount, reason: "dedupe record failed", error });
   }
+  await confirmAck(handling, message, { type: "processed", eventId, deliveryCount, durationMs: Date.now() - receivedAt });
+}
+
+/** The outcome counts only once the server confirms the ack; otherwise the event comes back. */
+async function confirmAck(handling: DeliveryHandling, message: JsMsg, outcome: ConsumerEvent): Promise<void> {
   try {
     await message.ackAck();
-    handling.emit({ type: "processed", eventId, deliveryCount, durationMs: Date.now() - receivedAt });
+    handling.emit(outcome);
   } catch (error) {
-    handling.emit({ type: "error", eventId, deliveryCount, reason: "ack not confirmed", error });
+    handling.emit({ type: "error", eventId: outcome.eventId, deliveryCount: outcome.deliveryCount, reason: "ack not confirmed", error });
   }
 }
 

@@ -39,11 +39,21 @@ export function startPullLoop(options: PullLoopOptions): PullLoop {
   }
 
   async function readMessages(current: ConsumerMessages): Promise<void> {
+    let backlogged = false;
     for await (const message of current) {
-      const receivedAt = Date.now();
-      while (!stopping && inFlight.size >= concurrency) await Promise.race(inFlight);
-      if (stopping) message.nak();
-      else dispatch(message, receivedAt);
+      while (!stopping && inFlight.size >= concurrency) {
+        backlogged = true;
+        await Promise.race(inFlight);
+      }
+      if (stopping) {
+        message.nak();
+        continue;
+      }
+      // A message that waited in the local buffer has used part of its ack wait: restart
+      // the timer so it is not redelivered elsewhere while its handler still runs here.
+      if (backlogged) message.working();
+      backlogged = current.getPending() > 0 && backlogged;
+      dispatch(message, Date.now());
     }
   }
 

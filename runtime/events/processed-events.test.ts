@@ -1,0 +1,89 @@
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { z } from "zod";
+import { MongoClient } from "mongodb";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { headers as createHeaders } from "@nats-io/nats-core";
+import { useTestServers } from "../../sandbox/testing/test-servers.ts";
+import { ensureEventStream } from "./ensure-streams.ts";
+import { createEventPublisher } from "./event-publisher.ts";
+import { startEventConsumer } from "./event-consumer.ts";
+import { mongoDedupe, PROCESSED_EVENTS_COLLECTION } from "./processed-events.ts";
+import { connectForTest, eventRecorder } from "./test-support.ts";
+
+const servers = await useTestServers();
+const mongo = new MongoClient(servers.mongoUrl);
+after(() => mongo.close());
+const db = mongo.db(`${servers.databasePrefix}_billing`);
+const nc = await connectForTest(servers.natsUrl);
+const jsm = await jetstreamManager(nc);
+await ensureEventStream(jsm, "orders");
+const publisher = createEventPublisher(nc, { actor: "orders" });
+
+test("an event is seen once recorded; recording twice is fine; durables are separate", async () => {
+  const dedupe = mongoDedupe(db, "billing--placed");
+  assert.equal(await dedupe.seen("e-1"), false);
+  await dedupe.record("e-1");
+  await dedupe.record("e-1");
+  assert.equal(await dedupe.seen("e-1"), true);
+  assert.equal(await mongoDedupe(db, "billing--cancelled").seen("e-1"), false);
+  const stored = await db.collection(PROCESSED_EVENTS_COLLECTION).findOne({ _id: "billing--placed:e-1" as never });
+  assert.ok(stored?.expiresAt instanceof Date && stored.expiresAt.getTime() > Date.now() + 6 * 24 * 3600 * 1000);
+});
+
+test("expired records are not seen and are swept", async () => {
+  const dedupe = mongoDedupe(db, "billing--expiring", 0);
+  await dedupe.record("e-2");
+  assert.equal(await dedupe.seen("e-2"), false);
+  assert.equal(await dedupe.sweepExpired(), 1);
+  assert.equal(await db.collection(PROCESSED_EVENTS_COLLECTION).countDocuments({ _id: "billing--expiring:e-2" as never }), 0);
+});
+
+test("an event redelivered after processing (same Mw-Event-Id, new msg id) is not processed twice", { timeout: 30_000 }, async () => {
+  const event = { subject: "events.orders.deduped", schema: z.object({ n: z.number() }) };
+  const recorder = eventRecorder();
+  const processed: string[] = [];
+  const consumer = await startEventConsumer({
+    nc, consumerActor: "billing", spec: { event, handler: async () => undefined }, onEvent: recorder.listener,
+    dedupe: mongoDedupe(db, "billing--deduped"),
+    process: async (_payload, delivery) => {
+      processed.push(delivery.eventId);
+    },
+  });
+  await publisher.publish(event, { n: 1 }, { eventId: "dup-1" });
+  await recorder.until("processed");
+  const headers = createHeaders();
+  headers.set("Mw-Event-Id", "dup-1");
+  const republished = await jsm.jetstream().publish(event.subject, JSON.stringify({ n: 1 }), { msgID: "another-msg-id", headers });
+  assert.equal(republished.duplicate, false, "the stream stored it again");
+  await recorder.until("duplicate");
+  await consumer.stop();
+  assert.deepEqual(processed, ["dup-1"]);
+  assert.deepEqual(recorder.events.filter((e) => e.type === "duplicate").map((e) => e.eventId), ["dup-1"]);
+  assert.equal((await consumer.info()).ackPending, 0);
+});
+
+test("bad input: a failing dedupe store retries the event instead of processing or dropping it", { timeout: 30_000 }, async () => {
+  const event = { subject: "events.orders.unsure", schema: z.object({ n: z.number() }) };
+  const recorder = eventRecorder();
+  let lookups = 0;
+  const processed: number[] = [];
+  const consumer = await startEventConsumer({
+    nc, consumerActor: "billing", spec: { event, handler: async () => undefined, backoffMs: [10] }, onEvent: recorder.listener,
+    dedupe: {
+      seen: async () => {
+        if (++lookups === 1) throw new Error("database unreachable");
+        return false;
+      },
+      record: async () => undefined,
+    },
+    process: async (_payload, delivery) => {
+      processed.push(delivery.deliveryCount);
+    },
+  });
+  await publisher.publish(event, { n: 1 });
+  await recorder.until("processed");
+  await consumer.stop();
+  assert.deepEqual(processed, [2]);
+  assert.match(recorder.events.find((e) => e.type === "retry")?.reason ?? "", /^dedupe: INTERNAL database unreachable/);
+});
