@@ -39,7 +39,9 @@ export async function ensureDurableConsumer(jsm: JetStreamManager, stream: strin
     filter_subject: settings.filterSubject,
     max_ack_pending: settings.maxAckPending,
     ack_wait: nanos(settings.ackWaitMs),
-    max_deliver: settings.maxDeliver + 1,
+    // Unlimited on the server: deliveries to a replica that died still count, and a server-side
+    // limit would then drop the event silently. We dead-letter at maxDeliver ourselves.
+    max_deliver: -1,
   } satisfies Partial<ConsumerConfig>;
   try {
     await jsm.consumers.add(stream, {

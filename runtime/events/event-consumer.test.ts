@@ -174,7 +174,7 @@ test("a changed spec updates the durable consumer on the next start", async () =
   const { config } = await jsm.consumers.info("EVENTS_ORDERS", "billing--tuned");
   assert.equal(config.max_ack_pending, 16);
   assert.equal(config.ack_wait, 5000 * 1_000_000);
-  assert.equal(config.max_deliver, 3);
+  assert.equal(config.max_deliver, -1, "unlimited on the server; the consumer dead-letters at maxDeliver");
   assert.equal(config.filter_subject, "events.orders.tuned");
 });
 

@@ -39,12 +39,16 @@ export function createIdempotentRunner(ledger: IdempotencyLedger, ttlMs: number)
       const requestHash = createHash("sha256").update(JSON.stringify(body)).digest("hex");
       const where = { tenant: work.tenant, scope: subject, key };
       const lockMs = Math.max(1000, work.deadline - Date.now() + 1000);
-      const claim = await ledger.begin({ ...where, requestHash, lockMs, ttlMs });
-      if (claim.state === "replay") return replayed(claim.reply);
-      if (claim.state === "in-progress") {
+      let claim = await ledger.begin({ ...where, requestHash, lockMs, ttlMs });
+      // awaitResult also returns null when the holder released its claim: then try to claim again.
+      while (claim.state !== "execute") {
+        if (claim.state === "replay") return replayed(claim.reply);
         const reply = await ledger.awaitResult({ ...where, requestHash, signal: work.signal });
         if (reply) return replayed(reply);
-        throw new MeshError("CONFLICT", "a request with this idempotency key is still running", { retryAfterMs: claim.retryAfterMs });
+        if (work.signal.aborted) {
+          throw new MeshError("CONFLICT", "a request with this idempotency key is still running", { retryAfterMs: claim.retryAfterMs });
+        }
+        claim = await ledger.begin({ ...where, requestHash, lockMs, ttlMs });
       }
       try {
         const data = await run();

@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { defineContract } from "../../protocol/contract.ts";
-import { consumeEvent, defineActor, MeshError } from "../index.ts";
+import { consumeEvent, defineActor, hasCode, MeshError } from "../index.ts";
 
 export const fixtureContract = defineContract({
   actor: "fixture",
@@ -38,8 +38,10 @@ export const fixtureActor = defineActor({
   description: "runtime test fixture",
   contract: fixtureContract,
   collections: {
-    counters: { tenantOwned: true },
-    executions: { tenantOwned: true },
+    // `_id` is unique across the whole collection, so tenant-owned documents are keyed by
+    // their own field (unique together with the tenant) rather than by a fixed `_id`.
+    counters: { tenantOwned: true, indexes: [{ key: { tenant: 1, key: 1 }, unique: true }] },
+    executions: { tenantOwned: true, indexes: [{ key: { tenant: 1, key: 1 }, unique: true }] },
   },
   limits: { maxInFlight: 4, maxPayloadBytes: 4096 },
   handlers: {
@@ -53,14 +55,14 @@ export const fixtureActor = defineActor({
       }
     },
     count: async (input, context) => {
-      await context.store.collection<{ _id: string; n: number }>("executions").updateOne(context.tenant, { _id: "runs" }, { $inc: { n: 1 } }, { upsert: true });
+      await context.store.collection<{ key: string; n: number }>("executions").updateOne(context.tenant, { key: "runs" }, { $inc: { n: 1 } }, { upsert: true });
       if (input.delayMs) await sleep(input.delayMs);
-      const after = await context.store.collection<{ _id: string; total: number }>("counters")
-        .findOneAndUpdate(context.tenant, { _id: "total" }, { $inc: { total: input.amount } }, { upsert: true });
+      const after = await context.store.collection<{ key: string; total: number }>("counters")
+        .findOneAndUpdate(context.tenant, { key: "total" }, { $inc: { total: input.amount } }, { upsert: true });
       return { total: after?.total ?? 0 };
     },
     executions: async (_input, context) => {
-      const runs = await context.store.collection<{ _id: string; n: number }>("executions").findOne(context.tenant, { _id: "runs" });
+      const runs = await context.store.collection<{ key: string; n: number }>("executions").findOne(context.tenant, { key: "runs" });
       return { executions: runs?.n ?? 0 };
     },
     emit: async (input, context) => {
@@ -80,7 +82,7 @@ export const fixtureSinkActor = defineActor({
   version: "0.0.1",
   description: "runtime test fixture consumer",
   contract: fixtureSinkContract,
-  collections: { applied: { tenantOwned: true } },
+  collections: { applied: { tenantOwned: true, indexes: [{ key: { tenant: 1, value: 1 }, unique: true }] } },
   consumers: [consumeEvent({
     event: fixtureContract.events.noted,
     batchSize: 8,
@@ -91,13 +93,18 @@ export const fixtureSinkActor = defineActor({
       const delay = Number(process.env.FIXTURE_SINK_DELAY_MS ?? 0);
       if (delay) await sleep(delay);
       if (event.value.startsWith("fail")) throw new MeshError("UNAVAILABLE", "downstream is failing");
-      await context.store.collection<{ _id: string; times: number }>("applied").updateOne(context.tenant, { _id: event.value }, { $inc: { times: 1 } }, { upsert: true });
+      // Exactly-once effect: the event id is recorded in the same single-document update.
+      await context.store.collection<{ value: string; times: number; events: string[] }>("applied")
+        .updateOne(context.tenant, { value: event.value, events: { $ne: context.eventId } }, { $inc: { times: 1 }, $push: { events: context.eventId } }, { upsert: true })
+        .catch((error: unknown) => {
+          if (!hasCode(error, "CONFLICT")) throw error; // CONFLICT: the upsert met the applied document
+        });
     },
   })],
   handlers: {
     applied: async (_input, context) => {
-      const docs = await context.store.collection<{ _id: string; times: number }>("applied").find(context.tenant, {});
-      return { values: Object.fromEntries(docs.map((d) => [d._id, d.times])) };
+      const docs = await context.store.collection<{ value: string; times: number }>("applied").find(context.tenant, {});
+      return { values: Object.fromEntries(docs.map((d) => [d.value, d.times])) };
     },
   },
 });

@@ -36,8 +36,10 @@ export async function startReplicaProcess(fixture: string, servers: TestServers,
   const exited = once(child, "exit");
   after(() => { if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL"); });
   const lines = createInterface({ input: child.stdout! });
-  for await (const line of lines) {
-    if (line.startsWith("ready ")) return { child, instanceId: line.slice(6), exited };
-  }
-  throw new Error(`fixture ${fixture} exited before it was ready`);
+  const ready = new Promise<string>((resolve, reject) => {
+    // Keep reading after "ready": an unread pipe would fill up and stall the replica's logging.
+    lines.on("line", (line) => { if (line.startsWith("ready ")) resolve(line.slice(6)); });
+    lines.once("close", () => reject(new Error(`fixture ${fixture} exited before it was ready`)));
+  });
+  return { child, instanceId: await ready, exited };
 }
