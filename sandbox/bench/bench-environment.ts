@@ -1,0 +1,97 @@
+/**
+ * The servers and settings every scenario shares: one nats-server and one MongoDB-protocol
+ * server for the whole run (from NATS_URL / MONGO_URL or started here), a private database
+ * prefix, and actor logs at "info" into a file so logging costs what it costs in production.
+ */
+import { randomBytes } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { MongoClient } from "mongodb";
+import { pino, type Logger } from "pino";
+import { createLogger, RuntimeConfigSchema, startActor, type RunningActor } from "../../runtime/index.ts";
+import type { ActorDefinition } from "../../runtime/types.ts";
+import { provideMongo, provideNats, WORK_DIR, type RunningServer } from "../servers/index.ts";
+
+export const BENCH_DIR = join(WORK_DIR, "bench");
+
+export interface BenchEnvironment {
+  readonly natsUrl: string;
+  readonly mongoUrl: string;
+  readonly databasePrefix: string;
+  readonly logFile: string;
+  /** Starts one replica with info logs to the bench log file and metrics on. */
+  startActor(definition: ActorDefinition, instanceId: string): Promise<RunningActor>;
+  /** Deletes what the bench created (databases, streams) and stops the servers it started. */
+  close(): Promise<void>;
+}
+
+/**
+ * Streams only the bench owns; deleted at the end in case the NATS server was given by
+ * NATS_URL. Streams of real actors (tenants, llm) are left alone on a shared server.
+ */
+const BENCH_STREAMS = ["EVENTS_BENCH", "DLQ_BENCH_SINK", "BARE_BENCH"];
+
+export async function openBenchEnvironment(): Promise<BenchEnvironment> {
+  const serversDir = join(BENCH_DIR, "servers");
+  const nats = await provideNats(process.env, serversDir);
+  let mongo: RunningServer;
+  try {
+    mongo = await provideMongo(process.env, serversDir);
+  } catch (error) {
+    await nats.stop();
+    throw error;
+  }
+  const databasePrefix = `bench${randomBytes(3).toString("hex")}`;
+  const logFile = join(BENCH_DIR, "actors.log");
+  const destination = pino.destination({ dest: logFile, sync: false, mkdir: true });
+  const loggers: Logger[] = [];
+
+  return {
+    natsUrl: nats.url,
+    mongoUrl: mongo.url,
+    databasePrefix,
+    logFile,
+    async startActor(definition, instanceId) {
+      const logger = createLogger({ actor: definition.name, instance: instanceId, level: "info", destination });
+      loggers.push(logger);
+      const config = RuntimeConfigSchema.parse({
+        natsUrl: nats.url, mongoUrl: mongo.url, databasePrefix, instanceId, logLevel: "info", metricsPort: 0,
+      });
+      return startActor(definition, { config: Object.freeze(config), logger });
+    },
+    async close() {
+      for (const logger of loggers) logger.flush();
+      await dropDatabases(mongo.url, databasePrefix).catch(() => undefined);
+      await deleteStreams(nats.url).catch(() => undefined);
+      await nats.stop();
+      await mongo.stop();
+      for (const server of [nats, mongo]) {
+        if (server.dataDir?.startsWith(serversDir)) await rm(server.dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+async function dropDatabases(mongoUrl: string, prefix: string): Promise<void> {
+  const client = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 2000 });
+  try {
+    const { databases } = await client.db("admin").admin().listDatabases({ nameOnly: true });
+    for (const { name } of databases) {
+      if (name.startsWith(prefix)) await client.db(name).dropDatabase();
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+async function deleteStreams(natsUrl: string): Promise<void> {
+  const nc = await connect({ servers: natsUrl, reconnect: false });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (const name of BENCH_STREAMS) await jsm.streams.delete(name).catch(() => false);
+  } finally {
+    await nc.close();
+  }
+}

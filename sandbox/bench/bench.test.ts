@@ -1,0 +1,99 @@
+/** The bench's pure parts on fixed numbers; the bench itself is never run in tests. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { storedAtFromAckSubject } from "./ack-monitor.ts";
+import { benchEntries, formatGrid, formatTable, type Comparison, type Measurement } from "./report.ts";
+import { percentile, rateAfterWarmup, ratio, Samples, summarize } from "./stats.ts";
+
+test("percentile uses the nearest rank", () => {
+  const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+  assert.equal(percentile(sorted, 0.5), 50);
+  assert.equal(percentile(sorted, 0.99), 99);
+  assert.equal(percentile(sorted, 1), 100);
+  assert.equal(percentile(sorted, 0), 1);
+  assert.equal(percentile([7], 0.99), 7);
+  assert.ok(Number.isNaN(percentile([], 0.5)));
+});
+
+test("percentile and summarize refuse nonsense", () => {
+  assert.throws(() => percentile([1, 2], 1.5), RangeError);
+  assert.throws(() => percentile([1, 2], Number.NaN), RangeError);
+  assert.throws(() => summarize([1], 0), RangeError);
+});
+
+test("summarize sorts the samples and reports throughput over the window", () => {
+  const summary = summarize([5, 1, 3, 2, 4], 500);
+  assert.equal(summary.count, 5);
+  assert.equal(summary.throughput, 10);
+  assert.equal(summary.p50Ms, 3);
+  assert.equal(summary.p99Ms, 5);
+  assert.equal(summary.meanMs, 3);
+  assert.equal(summary.maxMs, 5);
+  assert.ok(Number.isNaN(summarize([], 1000).p99Ms));
+});
+
+test("Samples grows past its first buffer", () => {
+  const samples = new Samples();
+  for (let i = 0; i < 3000; i++) samples.push(i);
+  assert.equal(samples.length, 3000);
+  assert.equal(samples.values()[2999], 2999);
+});
+
+test("rateAfterWarmup counts only the window after the warm-up and stops at the last event", () => {
+  const times = Array.from({ length: 101 }, (_, i) => i * 10); // one event per 10 ms, 0..1000
+  const capped = rateAfterWarmup(times, 200, 500); // window (200, 700]
+  assert.equal(capped.count, 50);
+  assert.equal(capped.windowMs, 500);
+  assert.equal(capped.throughput, 100);
+  const drained = rateAfterWarmup(times, 600, 10_000); // window (600, 1000]
+  assert.equal(drained.count, 40);
+  assert.equal(drained.windowMs, 400);
+  assert.ok(Number.isNaN(rateAfterWarmup([], 10, 10).throughput));
+  assert.ok(Number.isNaN(rateAfterWarmup([0, 5], 10, 10).throughput));
+});
+
+test("ratio is NaN without a baseline", () => {
+  assert.equal(ratio(3, 2), 1.5);
+  assert.ok(Number.isNaN(ratio(3, 0)));
+  assert.ok(Number.isNaN(ratio(Number.NaN, 2)));
+});
+
+test("the stored time is read from v1 and v2 ack subjects", () => {
+  assert.equal(storedAtFromAckSubject("$JS.ACK.S.C.1.42.42.1700000000123000000.0"), 1700000000123);
+  assert.equal(storedAtFromAckSubject("$JS.ACK.dom.hash.S.C.1.42.42.1700000000123000000.0.tok"), 1700000000123);
+  assert.ok(Number.isNaN(storedAtFromAckSubject("$JS.ACK.short")));
+});
+
+function measurement(label: string, throughput: number, p50Ms: number, p99Ms: number): Measurement {
+  return { label, unit: "req/s", errors: 0, summary: { count: 1000, throughput, p50Ms, p99Ms, meanMs: p50Ms, maxMs: p99Ms } };
+}
+
+const comparisons: Comparison[] = [{
+  scenario: "(a/b)",
+  baseline: measurement("bare NATS request/reply", 20_000, 2, 4),
+  subject: measurement("mesh request/reply", 30_000, 1.5, 5),
+  latencyMeaning: "round trip",
+}];
+
+test("benchEntries gives one entry per figure with its baseline and ratio", () => {
+  const entries = benchEntries(comparisons);
+  assert.deepEqual(entries, [
+    { name: "mesh request/reply throughput", unit: "req/s", value: 30_000, baseline: "bare NATS request/reply throughput", baseline_value: 20_000, ratio: 1.5 },
+    { name: "mesh request/reply p50 latency", unit: "ms", value: 1.5, baseline: "bare NATS request/reply p50 latency", baseline_value: 2, ratio: 0.75 },
+    { name: "mesh request/reply p99 latency", unit: "ms", value: 5, baseline: "bare NATS request/reply p99 latency", baseline_value: 4, ratio: 1.25 },
+  ]);
+  const missing = benchEntries([{ ...comparisons[0]!, baseline: measurement("nothing", 0, Number.NaN, Number.NaN) }]);
+  assert.equal(missing[0]!.ratio, null);
+});
+
+test("formatTable prints the baseline, then the mesh line with its ratios, then the notes", () => {
+  const lines = formatTable(comparisons).split("\n");
+  assert.match(lines[0]!, /^measurement\s+unit\s+ops\/s\s+x base\s+p50 ms/);
+  assert.match(lines[2]!, /^\(a\/b\) bare NATS request\/reply \(baseline\)\s+req\/s\s+20,000\s+2\.000\s+4\.000\s+0$/);
+  assert.match(lines[3]!, /^\(a\/b\) mesh request\/reply\s+req\/s\s+30,000\s+1\.50x\s+1\.500\s+0\.75x\s+5\.000\s+1\.25x\s+0$/);
+  assert.equal(lines[4], "(a/b) latency: round trip");
+});
+
+test("formatGrid pads columns to the widest cell", () => {
+  assert.equal(formatGrid(["a", "b"], [["long", "1"], ["x", "22"]]), "a      b\n----  --\nlong   1\nx     22");
+});

@@ -1,0 +1,48 @@
+/**
+ * Closed-loop load: `concurrency` workers each issue one operation, wait for it, issue the
+ * next. Operations that finish during warm-up are discarded; the window is measured after.
+ */
+import { Samples, summarize, type Summary } from "./stats.ts";
+
+export interface LoadOptions {
+  readonly concurrency: number;
+  readonly warmupMs: number;
+  readonly measureMs: number;
+}
+
+export interface LoadResult {
+  readonly summary: Summary;
+  readonly errors: number;
+  /** The first error seen, for the log; errors are never fatal to the bench. */
+  readonly firstError: unknown;
+}
+
+/** `operation(i)` gets a running index, so callers can vary payloads without allocating. */
+export async function runClosedLoop(operation: (index: number) => Promise<unknown>, options: LoadOptions): Promise<LoadResult> {
+  const samples = new Samples();
+  const start = performance.now();
+  const measureStart = start + options.warmupMs;
+  const measureEnd = measureStart + options.measureMs;
+  let next = 0;
+  let errors = 0;
+  let firstError: unknown;
+
+  async function worker(): Promise<void> {
+    for (;;) {
+      const began = performance.now();
+      if (began >= measureEnd) return;
+      try {
+        await operation(next++);
+      } catch (error) {
+        if (began >= measureStart) errors++;
+        firstError ??= error;
+        continue;
+      }
+      const ended = performance.now();
+      if (began >= measureStart && ended <= measureEnd) samples.push(ended - began);
+    }
+  }
+
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  return { summary: summarize(samples.values(), options.measureMs), errors, firstError };
+}

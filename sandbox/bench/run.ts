@@ -1,0 +1,70 @@
+/**
+ * `make bench`: starts one NATS and one MongoDB-protocol server, runs every scenario against
+ * them, prints the table and writes `.meshwork/bench.json`. Reports; never asserts.
+ * `--only rr,events` runs a subset (rr, events, leases, llm).
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { WORK_DIR } from "../servers/index.ts";
+import { openBenchEnvironment, type BenchEnvironment } from "./bench-environment.ts";
+import { benchEntries, formatTable, type Comparison } from "./report.ts";
+import { benchEvents } from "./scenario-events.ts";
+import { benchRequestReply } from "./scenario-request-reply.ts";
+
+const REQUEST_LOAD = { concurrency: 64, warmupMs: 1500, measureMs: 4000 };
+const EVENT_LOAD = { publish: { concurrency: 64, warmupMs: 500, measureMs: 3000 }, warmupMs: 1000, measureMs: 3000, maxPacedRate: 2000 };
+
+interface Scenario {
+  readonly key: string;
+  readonly title: string;
+  run(env: BenchEnvironment): Promise<Comparison[]>;
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  { key: "rr", title: "(a/b) request/reply: bare, then mesh", run: async (env) => [await benchRequestReply(env, REQUEST_LOAD)] },
+  { key: "events", title: "(c/d) events: bare JetStream, then the mesh publisher and consumer", run: (env) => benchEvents(env, EVENT_LOAD) },
+];
+
+function progress(text: string): void {
+  process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${text}\n`);
+}
+
+function selectedScenarios(argv: string[]): readonly Scenario[] {
+  const { values } = parseArgs({ args: argv, options: { only: { type: "string" } } });
+  if (!values.only) return SCENARIOS;
+  const keys = values.only.split(",").map((key) => key.trim());
+  const unknown = keys.filter((key) => !SCENARIOS.some((scenario) => scenario.key === key));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(", ")}; known: ${SCENARIOS.map((s) => s.key).join(", ")}`);
+  return SCENARIOS.filter((scenario) => keys.includes(scenario.key));
+}
+
+async function main(): Promise<void> {
+  const scenarios = selectedScenarios(process.argv.slice(2));
+  const began = performance.now();
+  progress("starting servers...");
+  const env = await openBenchEnvironment();
+  const comparisons: Comparison[] = [];
+  try {
+    progress(`nats ${env.natsUrl}, mongo ${env.mongoUrl}, database prefix ${env.databasePrefix}, actor logs ${env.logFile}`);
+    for (const scenario of scenarios) {
+      progress(scenario.title);
+      comparisons.push(...(await scenario.run(env)));
+    }
+  } finally {
+    await env.close();
+  }
+  process.stdout.write(`\n${formatTable(comparisons)}\n\n`);
+  const resultsFile = join(WORK_DIR, "bench.json");
+  await mkdir(WORK_DIR, { recursive: true });
+  await writeFile(resultsFile, `${JSON.stringify(benchEntries(comparisons), null, 2)}\n`);
+  progress(`wrote ${resultsFile} (${((performance.now() - began) / 1000).toFixed(0)} s in all)`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`make bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

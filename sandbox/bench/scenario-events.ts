@@ -1,0 +1,163 @@
+/**
+ * (c) bare JetStream: `js.publish` into a stream, then a durable pull consumer (batch 32,
+ * max_ack_pending 256: the mesh defaults) parses each message and acks it.
+ * (d) the same payload through the mesh: the runtime's EventPublisher (schema check,
+ * Nats-Msg-Id, tenant and trace headers) into the `bench` actor's stream, consumed by the
+ * `bench-sink` actor (schema check, dedupe lookup and record in its database, confirmed ack).
+ * Per side: publish throughput and latency (closed loop); consume throughput draining the
+ * backlog; stored→acked latency at a paced rate both sides can sustain.
+ */
+import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type JetStreamManager } from "@nats-io/jetstream";
+import { nanos, type NatsConnection } from "@nats-io/nats-core";
+import { connect } from "@nats-io/transport-node";
+import { durableName, ensureEventStream, createEventPublisher } from "../../runtime/events/index.ts";
+import { newTraceparent } from "../../runtime/request/request-headers.ts";
+import { streamName } from "../../protocol/subjects.ts";
+import { startAckMonitor } from "./ack-monitor.ts";
+import { BENCH_TENANT, benchContract, benchPayload, benchSinkActor } from "./bench-actors.ts";
+import type { BenchEnvironment } from "./bench-environment.ts";
+import { runClosedLoop, type LoadOptions } from "./closed-loop.ts";
+import { runPaced } from "./paced.ts";
+import type { Comparison, Measurement } from "./report.ts";
+import { rateAfterWarmup, summarize, type Summary } from "./stats.ts";
+
+export interface EventLoad {
+  readonly publish: LoadOptions;
+  readonly warmupMs: number;
+  readonly measureMs: number;
+  /** Upper bound of the paced rate used for the latency measurement. */
+  readonly maxPacedRate: number;
+}
+
+interface Side {
+  readonly stream: string;
+  readonly durable: string;
+  publish(index: number): Promise<unknown>;
+  startConsumer(): Promise<{ stop(): Promise<void> }>;
+}
+
+interface SideFigures {
+  publish: Measurement;
+  drain: { throughput: number; errors: number };
+}
+
+const BARE_STREAM = "BARE_BENCH";
+const BARE_SUBJECT = "bare-bench.noted";
+const BARE_DURABLE = "bare-consumer";
+const CONSUMER_START_SLACK_MS = 5000;
+
+async function measurePublishAndDrain(label: string, side: Side, jsm: JetStreamManager, monitorNc: NatsConnection, load: EventLoad): Promise<SideFigures> {
+  let published = 0;
+  const publishResult = await runClosedLoop(async (index) => {
+    await side.publish(index);
+    published++;
+  }, load.publish);
+  const monitor = startAckMonitor(monitorNc, side.stream, side.durable);
+  await monitorNc.flush();
+  const consumer = await side.startConsumer();
+  await monitor.untilAcks(published, CONSUMER_START_SLACK_MS + load.warmupMs + load.measureMs);
+  await consumer.stop();
+  monitor.stop();
+  await jsm.streams.purge(side.stream);
+  const drain = rateAfterWarmup(monitor.ackTimes.values(), load.warmupMs, load.measureMs);
+  return {
+    publish: { label: `${label} publish`, unit: "msg/s", summary: publishResult.summary, errors: publishResult.errors },
+    drain: { throughput: drain.throughput, errors: 0 },
+  };
+}
+
+/** Latencies of the acks that came after the warm-up, at `rate` publishes per second. */
+async function measurePacedLatency(side: Side, monitorNc: NatsConnection, rate: number, load: EventLoad): Promise<{ summary: Summary; errors: number }> {
+  const monitor = startAckMonitor(monitorNc, side.stream, side.durable);
+  await monitorNc.flush();
+  const consumer = await side.startConsumer();
+  const paced = await runPaced((index) => side.publish(index), rate, load.warmupMs + load.measureMs);
+  await monitor.untilAcks(paced.started - paced.errors, CONSUMER_START_SLACK_MS);
+  await consumer.stop();
+  monitor.stop();
+  const times = monitor.ackTimes.values();
+  const latencies = monitor.latencies.values();
+  const measureFrom = (times[0] ?? 0) + load.warmupMs;
+  const measured = latencies.filter((_, i) => times[i]! > measureFrom);
+  return { summary: summarize(measured, load.measureMs), errors: paced.errors };
+}
+
+async function bareSide(nc: NatsConnection, jsm: JetStreamManager): Promise<Side> {
+  await jsm.streams.add({
+    name: BARE_STREAM, subjects: ["bare-bench.>"], storage: StorageType.File, retention: RetentionPolicy.Limits,
+    max_age: nanos(7 * 24 * 3600_000), duplicate_window: nanos(120_000),
+  });
+  await jsm.consumers.add(BARE_STREAM, {
+    durable_name: BARE_DURABLE, filter_subject: BARE_SUBJECT, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All,
+    max_ack_pending: 256, ack_wait: nanos(30_000), max_deliver: 6,
+  });
+  const js = jetstream(nc);
+  const payload = new TextEncoder().encode(JSON.stringify(benchPayload(0)));
+  const decoder = new TextDecoder();
+  return {
+    stream: BARE_STREAM,
+    durable: BARE_DURABLE,
+    publish: () => js.publish(BARE_SUBJECT, payload),
+    async startConsumer() {
+      const consumer = await js.consumers.get(BARE_STREAM, BARE_DURABLE);
+      const messages = await consumer.consume({ max_messages: 32 });
+      const loop = (async () => {
+        for await (const message of messages) {
+          JSON.parse(decoder.decode(message.data));
+          message.ack();
+        }
+      })();
+      return {
+        async stop() {
+          await messages.close();
+          await loop;
+          await nc.flush();
+        },
+      };
+    },
+  };
+}
+
+async function meshSide(env: BenchEnvironment, nc: NatsConnection, jsm: JetStreamManager): Promise<Side> {
+  await ensureEventStream(jsm, benchContract.actor);
+  const publisher = createEventPublisher(nc, { actor: benchContract.actor });
+  const payload = benchPayload(0);
+  const traceparents = Array.from({ length: 1024 }, () => newTraceparent());
+  return {
+    stream: streamName(benchContract.actor),
+    durable: durableName(benchSinkActor.name, "noted"),
+    publish: (index) => publisher.publish(benchContract.events.noted, payload, { tenant: BENCH_TENANT, traceparent: traceparents[index & 1023]!, service: "bench" }),
+    startConsumer: () => env.startActor(benchSinkActor, "bench-sink-1"),
+  };
+}
+
+export async function benchEvents(env: BenchEnvironment, load: EventLoad): Promise<Comparison[]> {
+  const nc = await connect({ servers: env.natsUrl, name: "bench-events" });
+  const monitorNc = await connect({ servers: env.natsUrl, name: "bench-ack-monitor" });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const bare = await bareSide(nc, jsm);
+    const mesh = await meshSide(env, nc, jsm);
+    const bareFigures = await measurePublishAndDrain("bare JetStream", bare, jsm, monitorNc, load);
+    const meshFigures = await measurePublishAndDrain("mesh event", mesh, jsm, monitorNc, load);
+    const slowest = Math.min(bareFigures.drain.throughput, meshFigures.drain.throughput);
+    const rate = Math.max(10, Math.min(load.maxPacedRate, Math.floor((Number.isFinite(slowest) ? slowest : 100) / 2)));
+    const bareLatency = await measurePacedLatency(bare, monitorNc, rate, load);
+    const meshLatency = await measurePacedLatency(mesh, monitorNc, rate, load);
+    const consume = (label: string, throughput: number, latency: { summary: Summary; errors: number }): Measurement => ({
+      label, unit: "msg/s", summary: { ...latency.summary, throughput }, errors: latency.errors,
+    });
+    return [
+      { scenario: "(c/d)", baseline: bareFigures.publish, subject: meshFigures.publish, latencyMeaning: "publish until the stream's ack" },
+      {
+        scenario: "(c/d)",
+        baseline: consume("bare JetStream consume", bareFigures.drain.throughput, bareLatency),
+        subject: consume("mesh event consume", meshFigures.drain.throughput, meshLatency),
+        latencyMeaning: `consume throughput drains a backlog; latency is stored→acked with both sides publishing ${rate} msg/s`,
+      },
+    ];
+  } finally {
+    await monitorNc.close();
+    await nc.close();
+  }
+}
