@@ -3,6 +3,10 @@ import { defineContract } from "./contract.ts";
 
 const Name = z.string().regex(/^[a-z0-9][a-z0-9._:-]{0,99}$/i);
 
+/** Dollars per million tokens. A model missing from the price table is refused (never free). */
+export const ModelPrice = z.object({ inputPerMillion: z.number().nonnegative(), outputPerMillion: z.number().nonnegative() });
+export type ModelPrice = z.infer<typeof ModelPrice>;
+
 export const LeaseRequest = z.strictObject({
   /** The service the capacity is for (attribution and per-service bucket). */
   service: Name,
@@ -17,10 +21,12 @@ export const LeaseGrant = z.object({
   leaseId: z.string(),
   grantedTokens: z.number().int().nonnegative(),
   grantedRequests: z.number().int().nonnegative(),
-  /** Budget reserved for this lease, US dollars. */
+  /** Budget reserved for this lease, US dollars: an upper bound of what settling the estimated tokens can cost. */
   reservedUsd: z.number().nonnegative(),
   /** Epoch ms; an unsettled lease returns its capacity and budget after this. */
   expiresAt: z.number().int(),
+  /** The prices settle applies to this lease, so a caller can show the cost of each call it carves out of it. */
+  price: ModelPrice,
 });
 
 export const SettleRequest = z.strictObject({
@@ -49,7 +55,13 @@ export const ProviderSignal = z.strictObject({
   latencyMs: z.number().nonnegative().max(3_600_000),
   retryAfterMs: z.number().int().nonnegative().max(3_600_000).optional(),
 });
-export const ProviderSignalResult = z.object({ model: z.string(), capacityFactor: z.number() });
+export const ProviderSignalResult = z.object({
+  model: z.string(),
+  /** Share of the configured per-model capacity granted now (0.05 to 1). */
+  capacityFactor: z.number(),
+  /** Epoch ms until which leases for the model are refused (after a rate_limited signal with retryAfterMs). */
+  coolDownUntil: z.number().int().optional(),
+});
 
 export const CapacityStatusRequest = z.strictObject({});
 export const CapacityStatus = z.object({
@@ -57,13 +69,21 @@ export const CapacityStatus = z.object({
   budgetUsd: z.number(),
   spentUsd: z.number(),
   reservedUsd: z.number(),
+  /** The current budget period: "2026-11-27" for a daily budget, "2026-11" for a monthly one (UTC). */
   period: z.string(),
+  /** What the tenant's own bucket holds now (refill included), before per-service and per-model limits. */
   tokensAvailable: z.number(),
   requestsAvailable: z.number(),
 });
 
-/** Dollars per million tokens. A model missing here is refused (never free). */
-export const ModelPrice = z.object({ inputPerMillion: z.number().nonnegative(), outputPerMillion: z.number().nonnegative() });
+export type LeaseRequest = z.input<typeof LeaseRequest>;
+export type LeaseGrant = z.infer<typeof LeaseGrant>;
+export type SettleRequest = z.input<typeof SettleRequest>;
+export type SettleResult = z.infer<typeof SettleResult>;
+export type ReleaseResult = z.infer<typeof ReleaseResult>;
+export type ProviderSignal = z.infer<typeof ProviderSignal>;
+export type ProviderSignalResult = z.infer<typeof ProviderSignalResult>;
+export type CapacityStatus = z.infer<typeof CapacityStatus>;
 
 export const aiCapacityContract = defineContract({
   actor: "ai-capacity",

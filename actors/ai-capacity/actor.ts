@@ -1,0 +1,34 @@
+import { aiCapacityContract } from "../../protocol/ai-capacity.ts";
+import { defineActor } from "../../runtime/index.ts";
+import { COLLECTION_SPECS } from "./collections.ts";
+import { aiCapacityConfigFromEnv, parseAiCapacityConfig, type AiCapacityConfig } from "./config.ts";
+import { createLeaseHandler } from "./lease.ts";
+import { startLeaseSweeper } from "./lease-sweeper.ts";
+import { createPolicyCache } from "./policy-cache.ts";
+import { releaseLease, settleLease } from "./settle.ts";
+import { createSignalHandler } from "./signal.ts";
+import { createStatusHandler } from "./status.ts";
+
+/** The ai-capacity actor with the given configuration (tests shorten lease expiry and health windows). */
+export function createAiCapacityActor(settings: AiCapacityConfig = parseAiCapacityConfig()) {
+  const policies = createPolicyCache(settings.policyCacheMs);
+  return defineActor({
+    name: "ai-capacity",
+    version: "1.0.0",
+    description: "Leased token buckets per tenant, service and model; per-tenant budgets; adaptive provider capacity",
+    contract: aiCapacityContract,
+    collections: COLLECTION_SPECS,
+    handlers: {
+      lease: createLeaseHandler(settings, policies),
+      settle: settleLease,
+      release: releaseLease,
+      signal: createSignalHandler(settings),
+      status: createStatusHandler(policies),
+    },
+    limits: { maxInFlight: 64 },
+    onStart: async (context) => startLeaseSweeper(context, settings.sweepIntervalMs),
+  });
+}
+
+/** Configured from the environment once, at import (see README: Configuration). */
+export const aiCapacityActor = createAiCapacityActor(aiCapacityConfigFromEnv());

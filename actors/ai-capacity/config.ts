@@ -1,0 +1,68 @@
+import { z } from "zod";
+import { ModelPrice } from "../../protocol/ai-capacity.ts";
+import { DEFAULT_PRICES } from "./prices.ts";
+
+const ModelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/);
+const Share = z.coerce.number().positive().max(1);
+
+/** Everything the ai-capacity actor is configured with; parsed once, frozen, passed down. */
+export const AiCapacityConfigSchema = z.object({
+  /** Dollars per million input and output tokens, per model. Replaces the default table when given. */
+  prices: z.record(ModelName, ModelPrice).default(DEFAULT_PRICES),
+  /** How long a lease may stay unsettled before its capacity and budget return by themselves. */
+  leaseTtlMs: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** How often every replica looks for expired leases. */
+  sweepIntervalMs: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  /** How long a finished lease record is kept after its expiry (late settles find it until then). */
+  leaseRetentionMs: z.coerce.number().int().min(60_000).max(30 * 86_400_000).default(3_600_000),
+  /** How long a tenant policy read from the tenants actor is reused. */
+  policyCacheMs: z.coerce.number().int().nonnegative().max(600_000).default(5_000),
+  /** Share of the tenant's per-minute limits one service may use (1 = the whole allowance). */
+  serviceShare: Share.default(1),
+  /** Share of the tenant's per-minute limits one model may use, before the provider health factor. */
+  modelShare: Share.default(1),
+  /** Shortest time between two halvings of a model's capacity: one burst of 429s counts once. */
+  healthDecreaseWindowMs: z.coerce.number().int().nonnegative().max(600_000).default(1_000),
+  /** Shortest time between two additive increases (and after a decrease) of a model's capacity. */
+  healthRecoveryWindowMs: z.coerce.number().int().nonnegative().max(600_000).default(1_000),
+  /** An `ok` call slower than this does not count towards recovery. */
+  slowLatencyMs: z.coerce.number().int().positive().max(3_600_000).default(20_000),
+  /** Longest retryAfterMs ever answered. */
+  maxRetryAfterMs: z.coerce.number().int().positive().max(3_600_000).default(60_000),
+});
+export type AiCapacityConfig = Readonly<z.output<typeof AiCapacityConfigSchema>>;
+export type AiCapacityConfigInput = z.input<typeof AiCapacityConfigSchema>;
+
+export function parseAiCapacityConfig(input: AiCapacityConfigInput = {}): AiCapacityConfig {
+  const parsed = AiCapacityConfigSchema.safeParse(input);
+  if (!parsed.success) throw new Error(`invalid ai-capacity configuration: ${z.prettifyError(parsed.error)}`);
+  const prices = Object.freeze(Object.fromEntries(Object.entries(parsed.data.prices).map(([model, price]) => [model, Object.freeze({ ...price })])));
+  return Object.freeze({ ...parsed.data, prices });
+}
+
+/**
+ * AI_PRICES (JSON object: model -> {inputPerMillion, outputPerMillion}), AI_LEASE_TTL_MS,
+ * AI_LEASE_SWEEP_MS, AI_LEASE_RETENTION_MS, AI_POLICY_CACHE_MS, AI_SERVICE_SHARE, AI_MODEL_SHARE,
+ * AI_HEALTH_DECREASE_WINDOW_MS, AI_HEALTH_RECOVERY_WINDOW_MS, AI_SLOW_LATENCY_MS, AI_MAX_RETRY_AFTER_MS.
+ */
+export function aiCapacityConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AiCapacityConfig {
+  let prices: unknown;
+  try {
+    prices = env.AI_PRICES ? JSON.parse(env.AI_PRICES) : undefined;
+  } catch {
+    throw new Error("invalid ai-capacity configuration: AI_PRICES is not JSON");
+  }
+  return parseAiCapacityConfig({
+    prices: prices as AiCapacityConfigInput["prices"],
+    leaseTtlMs: env.AI_LEASE_TTL_MS || undefined,
+    sweepIntervalMs: env.AI_LEASE_SWEEP_MS || undefined,
+    leaseRetentionMs: env.AI_LEASE_RETENTION_MS || undefined,
+    policyCacheMs: env.AI_POLICY_CACHE_MS || undefined,
+    serviceShare: env.AI_SERVICE_SHARE || undefined,
+    modelShare: env.AI_MODEL_SHARE || undefined,
+    healthDecreaseWindowMs: env.AI_HEALTH_DECREASE_WINDOW_MS || undefined,
+    healthRecoveryWindowMs: env.AI_HEALTH_RECOVERY_WINDOW_MS || undefined,
+    slowLatencyMs: env.AI_SLOW_LATENCY_MS || undefined,
+    maxRetryAfterMs: env.AI_MAX_RETRY_AFTER_MS || undefined,
+  });
+}
