@@ -1,0 +1,55 @@
+import { llmContract } from "../../protocol/llm.ts";
+import { defineActor } from "../../runtime/index.ts";
+import { createCompleteHandler } from "./complete.ts";
+import { COMPLETION_CACHE } from "./completion-cache.ts";
+import { llmConfigFromEnv, parseLlmConfig, type LlmConfig, type LlmConfigInput } from "./config.ts";
+import { createPolicyCache } from "./policy-cache.ts";
+import { createProviderBreakers } from "./provider-breakers.ts";
+import { createProviderClient } from "./provider-call.ts";
+import { warmUpTokenizer } from "./prompt-tokens.ts";
+import { CALL_LOG, EVALUATION_SAMPLES } from "./records.ts";
+
+/**
+ * The llm actor for one configuration. Provider client, circuits and the policy cache live in
+ * the definition's closure: one set per process (replicas share nothing but the databases).
+ */
+export function createLlmActor(configInput: LlmConfig | LlmConfigInput = {}) {
+  const config = parseLlmConfig(configInput);
+  const client = createProviderClient(config.baseURL, config.apiKey);
+  let onCircuitChange: (model: string, state: string) => void = () => {};
+  const breakers = createProviderBreakers({
+    provider: config.baseURL,
+    consecutiveFailures: config.breakerFailures,
+    halfOpenAfterMs: config.breakerHalfOpenMs,
+    onStateChange: (model, state) => onCircuitChange(model, state),
+  });
+  const policies = createPolicyCache(config.policyCacheMs);
+
+  return defineActor({
+    name: "llm",
+    version: "1.0.0",
+    description: "Chat completions against any OpenAI-compatible endpoint, within each tenant's policy, capacity and budget",
+    contract: llmContract,
+    collections: {
+      [COMPLETION_CACHE]: {
+        tenantOwned: true,
+        expires: true,
+        indexes: [{ key: { tenant: 1, key: 1 }, unique: true, name: "one_entry_per_tenant_and_request" }],
+      },
+      [CALL_LOG]: { tenantOwned: true, expires: true, indexes: [{ key: { tenant: 1, at: -1 }, name: "calls_by_tenant_and_time" }] },
+      [EVALUATION_SAMPLES]: { tenantOwned: true, expires: true, indexes: [{ key: { tenant: 1, at: -1 }, name: "samples_by_tenant_and_time" }] },
+    },
+    handlers: { complete: createCompleteHandler({ config, client, breakers, policies }) },
+    // Completions wait on the provider for seconds: many may be in flight at little cost.
+    limits: { maxInFlight: 128, defaultTimeoutMs: 30_000 },
+    async onStart({ log }) {
+      warmUpTokenizer();
+      onCircuitChange = (model, state) => log.warn({ breaker: "provider", model, state }, "provider circuit changed state");
+      if (!config.apiKey) log.warn("OPENAI_API_KEY is not set; a provider that checks keys will refuse every call");
+      log.info({ baseURL: config.baseURL, fallbacks: config.fallbacks, timeoutMs: config.timeoutMs }, "llm provider configured");
+    },
+  });
+}
+
+/** The llm actor configured from the environment (see README, Configuration). */
+export const llmActor = createLlmActor(llmConfigFromEnv());

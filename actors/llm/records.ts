@@ -1,0 +1,58 @@
+import type { ChatMessage, CompletionResult, UsageEvent } from "../../protocol/llm.ts";
+import type { TenantPolicy } from "../../protocol/tenants.ts";
+import { isMeshError, type WorkContext } from "../../runtime/index.ts";
+
+export const CALL_LOG = "call_log";
+export const EVALUATION_SAMPLES = "evaluation_samples";
+const DAY_MS = 86_400_000;
+
+/** Operational record of one provider call: hashes and sizes only, never text. */
+export interface CallRecord {
+  requestHash: string;
+  service: string;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  latencyMs: number;
+  outcome: UsageEvent["outcome"];
+  errorCode?: string;
+  fallback: boolean;
+  at: Date;
+  expiresAt: Date;
+}
+
+/** Kept only when the tenant's policy asks for it (retention.storePrompts), for evaluation. */
+export interface EvaluationSample {
+  requestHash: string;
+  model: string;
+  messages: ChatMessage[];
+  output: { content: string | null; toolCalls: CompletionResult["toolCalls"] };
+  at: Date;
+  expiresAt: Date;
+}
+
+function retentionEnd(policy: TenantPolicy, from: Date): Date {
+  return new Date(from.getTime() + policy.retention.retentionDays * DAY_MS);
+}
+
+// These records serve operations and evaluation, not the caller: a failed write is logged, never answered.
+async function bestEffort(context: WorkContext, what: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    context.log.warn({ err: isMeshError(error) ? error.message : error }, `${what} not stored`);
+  }
+}
+
+export function logCall(context: WorkContext, policy: TenantPolicy, record: Omit<CallRecord, "at" | "expiresAt">): Promise<void> {
+  const at = new Date();
+  return bestEffort(context, "call record", () =>
+    context.store.collection<CallRecord>(CALL_LOG).insertOne(context.tenant, { ...record, at, expiresAt: retentionEnd(policy, at) }));
+}
+
+export function storeEvaluationSample(context: WorkContext, policy: TenantPolicy, sample: Omit<EvaluationSample, "at" | "expiresAt">): Promise<void> {
+  if (!policy.retention.storePrompts) return Promise.resolve();
+  const at = new Date();
+  return bestEffort(context, "evaluation sample", () =>
+    context.store.collection<EvaluationSample>(EVALUATION_SAMPLES).insertOne(context.tenant, { ...sample, at, expiresAt: retentionEnd(policy, at) }));
+}

@@ -1,0 +1,118 @@
+/** Helpers for the llm and usage actors' tests (not imported by the actors themselves). */
+import { after } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { aiCapacityContract } from "../../protocol/ai-capacity.ts";
+import { llmContract, UsageEvent } from "../../protocol/llm.ts";
+import { streamName } from "../../protocol/subjects.ts";
+import { tenantsContract, type TenantPolicyFields } from "../../protocol/tenants.ts";
+import { usageContract } from "../../protocol/usage.ts";
+import { MeshError, MeshClient, actorClient, isMeshError } from "../../runtime/index.ts";
+import { startInProcess } from "../../runtime/testing/replicas.ts";
+import { startTestProvider } from "../../sandbox/provider/test-provider.ts";
+import type { TestServers } from "../../sandbox/testing/test-servers.ts";
+import { createAiCapacityActor } from "../ai-capacity/actor.ts";
+import { parseAiCapacityConfig, type AiCapacityConfigInput } from "../ai-capacity/config.ts";
+import { tenantsActor } from "../tenants/actor.ts";
+import { createUsageActor } from "../usage/actor.ts";
+import type { UsageConfigInput } from "../usage/config.ts";
+import { createLlmActor } from "./actor.ts";
+import type { LlmConfigInput } from "./config.ts";
+
+export const TEST_POLICY: TenantPolicyFields = {
+  displayName: "Test tenant",
+  limits: { requestsPerMinute: 1_000_000, tokensPerMinute: 1_000_000_000 },
+  budget: { amountUsd: 100, period: "month" },
+  allowedModels: [],
+  allowedTools: ["lookup"],
+  maxPromptTokens: 2000,
+  retention: { storePrompts: false, retentionDays: 7 },
+};
+
+export interface MeshOptions {
+  readonly llm?: LlmConfigInput;
+  readonly llmReplicas?: number;
+  readonly aiCapacity?: AiCapacityConfigInput;
+  readonly capacityReplicas?: number;
+  /** Start the usage actor (with these settings) too. */
+  readonly usage?: UsageConfigInput;
+}
+
+/** Tenants, ai-capacity, llm (and usage) replicas in this process, the test provider, and typed clients. */
+export async function startLlmMesh(servers: TestServers, options: MeshOptions = {}) {
+  const provider = await startTestProvider();
+  after(() => provider.stop());
+  await startInProcess(tenantsActor, servers);
+  const capacityActor = createAiCapacityActor(parseAiCapacityConfig(options.aiCapacity));
+  for (let i = 0; i < (options.capacityReplicas ?? 1); i++) await startInProcess(capacityActor, servers);
+  for (let i = 0; i < (options.llmReplicas ?? 1); i++) {
+    // A definition per replica: each gets its own circuits and caches, as separate processes would.
+    await startInProcess(createLlmActor({ baseURL: provider.baseURL, apiKey: "test", ...options.llm }), servers);
+  }
+  if (options.usage) await startInProcess(createUsageActor(options.usage), servers);
+  const nc = await connect({ servers: servers.natsUrl });
+  after(() => nc.close());
+  const mesh = new MeshClient(nc, { service: "test-app", defaultTimeoutMs: 20_000 });
+  const jsm = await jetstreamManager(nc);
+  const tenants = actorClient(mesh, tenantsContract);
+  return {
+    provider,
+    nc,
+    jsm,
+    mesh,
+    llm: actorClient(mesh, llmContract),
+    capacity: actorClient(mesh, aiCapacityContract),
+    usage: actorClient(mesh, usageContract),
+    async createTenant(tenant: string, policy: Partial<TenantPolicyFields> = {}): Promise<void> {
+      await tenants.put({ policy: { ...TEST_POLICY, ...policy }, expectedVersion: 0 }, { tenant });
+    },
+  };
+}
+
+/** The rejection of a call that must fail, as a MeshError. */
+export async function failureOf(promise: Promise<unknown>): Promise<MeshError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isMeshError(error)) return error;
+    throw error;
+  }
+  throw new Error("expected the call to fail");
+}
+
+export function ask(text: string, extra: Record<string, unknown> = {}) {
+  return { model: "gpt-4o-mini", messages: [{ role: "user" as const, content: text }], maxTokens: 32, ...extra };
+}
+
+/** Every llm usage event stored in the llm actor's stream, oldest first. */
+export async function storedUsageEvents(jsm: JetStreamManager, tenant?: string): Promise<UsageEvent[]> {
+  const stream = streamName("llm");
+  const { state } = await jsm.streams.info(stream);
+  const events: UsageEvent[] = [];
+  for (let seq = state.first_seq; state.messages > 0 && seq <= state.last_seq; seq++) {
+    const message = await jsm.streams.getMessage(stream, { seq });
+    if (!message || message.subject !== llmContract.events.usage.subject) continue;
+    const event = UsageEvent.parse(message.json());
+    if (tenant === undefined || event.tenant === tenant) events.push(event);
+  }
+  return events;
+}
+
+/**
+ * Resolves when the usage actor's durable consumer has every stored event acknowledged. This
+ * waits for server state (there is no event to await); it never retries an assertion.
+ */
+export async function untilUsageConsumed(jsm: JetStreamManager, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const info = await jsm.consumers.info(streamName("llm"), "usage--usage");
+    if (info.num_pending === 0 && info.num_ack_pending === 0) return;
+    if (Date.now() > end) throw new Error(`usage consumer still has ${info.num_pending} pending and ${info.num_ack_pending} unacknowledged events`);
+    await sleep(50);
+  }
+}
+
+export function sumOf<T>(items: readonly T[], pick: (item: T) => number): number {
+  return items.reduce((total, item) => total + pick(item), 0);
+}

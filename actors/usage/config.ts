@@ -1,0 +1,39 @@
+import { z } from "zod";
+
+export const UsageConfigSchema = z.object({
+  /** How long a tenant policy (for its budget) read from the tenants actor is reused. */
+  policyCacheMs: z.coerce.number().int().nonnegative().max(600_000).default(5_000),
+  /** Time one usage event may take before JetStream redelivers it to another replica. */
+  ackWaitMs: z.coerce.number().int().min(500).max(600_000).default(30_000),
+  /** Events a replica pulls at once. */
+  batchSize: z.coerce.number().int().positive().max(1000).default(32),
+  /** Unacknowledged events across all replicas (backpressure). */
+  maxAckPending: z.coerce.number().int().positive().max(100_000).default(256),
+  /**
+   * Extra time past ack wait before another delivery may take over an event a delivery claimed
+   * and did not finish (it crashed or stalled). Covers a database write still under way (the
+   * driver's socket timeout is 10 s).
+   */
+  claimMarginMs: z.coerce.number().int().nonnegative().max(600_000).default(15_000),
+  /** How long an applied event id is remembered; must exceed the stream's max age (7 days). */
+  appliedEventTtlMs: z.coerce.number().int().positive().default(8 * 86_400_000),
+});
+export type UsageConfig = Readonly<z.output<typeof UsageConfigSchema>>;
+export type UsageConfigInput = z.input<typeof UsageConfigSchema>;
+
+export function parseUsageConfig(input: UsageConfigInput = {}): UsageConfig {
+  const parsed = UsageConfigSchema.safeParse(input);
+  if (!parsed.success) throw new Error(`invalid usage configuration: ${z.prettifyError(parsed.error)}`);
+  return Object.freeze(parsed.data);
+}
+
+/** USAGE_POLICY_CACHE_MS, USAGE_ACK_WAIT_MS, USAGE_BATCH_SIZE, USAGE_MAX_ACK_PENDING, USAGE_CLAIM_MARGIN_MS. */
+export function usageConfigFromEnv(env: NodeJS.ProcessEnv = process.env): UsageConfig {
+  return parseUsageConfig({
+    policyCacheMs: env.USAGE_POLICY_CACHE_MS || undefined,
+    ackWaitMs: env.USAGE_ACK_WAIT_MS || undefined,
+    batchSize: env.USAGE_BATCH_SIZE || undefined,
+    maxAckPending: env.USAGE_MAX_ACK_PENDING || undefined,
+    claimMarginMs: env.USAGE_CLAIM_MARGIN_MS || undefined,
+  });
+}
