@@ -1,0 +1,102 @@
+import { access, readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { ActorContract } from "../../protocol/contract.ts";
+import { ACTOR_NAME } from "../../protocol/subjects.ts";
+import { contractViolations, findContract, subjectsOf } from "./contract-rules.ts";
+import { readmeViolations } from "./readme-rules.ts";
+import { listFiles, sourceViolations } from "./source-rules.ts";
+
+export interface CheckResult {
+  /** Every actor looked at: registered in actors/index.ts or with a folder in actors/. */
+  readonly actors: readonly string[];
+  /** One line per violation, `actors/<name>: <what is wrong>`, sorted. */
+  readonly violations: readonly string[];
+}
+
+interface Registered {
+  readonly name: string;
+  readonly contract: unknown;
+}
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0];
+let loads = 0;
+
+async function actorFolders(root: string): Promise<string[]> {
+  const entries = await readdir(join(root, "actors"), { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+}
+
+/** actors/index.ts, loaded afresh (a query busts the module cache after `mesh new`). */
+async function registeredActors(root: string): Promise<Map<string, Registered>> {
+  const url = `${pathToFileURL(join(root, "actors", "index.ts")).href}?check=${++loads}`;
+  const module = (await import(url)) as { actors?: Record<string, Registered> };
+  if (!module.actors || typeof module.actors !== "object") throw new Error("it exports no `actors` record");
+  return new Map(Object.entries(module.actors));
+}
+
+async function loadContract(root: string, actor: string): Promise<ActorContract | string> {
+  try {
+    // No cache-busting query here: the contract must be the very object actor.ts imports.
+    const exports = (await import(pathToFileURL(join(root, "protocol", `${actor}.ts`)).href)) as Record<string, unknown>;
+    return findContract(exports, actor) ?? `protocol/${actor}.ts exports no contract for actor "${actor}" (defineContract({ actor: "${actor}", ... }))`;
+  } catch (error) {
+    return `protocol/${actor}.ts cannot be loaded: ${firstLine(error)}`;
+  }
+}
+
+async function actorViolations(root: string, actor: string, registered: Map<string, Registered> | undefined, all: readonly string[]): Promise<string[]> {
+  const dir = join(root, "actors", actor);
+  const found: string[] = [];
+  if (!ACTOR_NAME.test(actor)) found.push(`the name breaks the naming rule ${ACTOR_NAME} (protocol/subjects.ts)`);
+  if (!(await exists(dir))) return [...found, `registered in actors/index.ts but actors/${actor}/ does not exist`];
+  if (!(await exists(join(dir, "actor.ts")))) found.push("actor.ts is missing");
+
+  let contract: ActorContract | undefined;
+  if (!(await exists(join(root, "protocol", `${actor}.ts`)))) {
+    found.push(`protocol/${actor}.ts is missing (the actor's contract: subjects and zod schemas)`);
+  } else {
+    const loaded = await loadContract(root, actor);
+    if (typeof loaded === "string") found.push(loaded);
+    else {
+      contract = loaded;
+      found.push(...contractViolations(contract, actor));
+    }
+    const index = await readFile(join(root, "protocol", "index.ts"), "utf8").catch(() => "");
+    if (!index.includes(`"./${actor}.ts"`)) found.push(`protocol/index.ts does not re-export protocol/${actor}.ts`);
+  }
+
+  const readme = await readFile(join(dir, "README.md"), "utf8").catch(() => undefined);
+  if (readme === undefined) found.push("README.md is missing");
+  else found.push(...readmeViolations(readme, contract ? subjectsOf(contract) : []));
+
+  if (!(await listFiles(dir)).some((file) => file.endsWith(".test.ts"))) found.push("has no test (*.test.ts)");
+
+  if (registered) {
+    const definition = registered.get(actor);
+    if (!definition) found.push("is not registered in actors/index.ts");
+    else {
+      if (definition.name !== actor) found.push(`actors/index.ts registers actor "${definition.name}" under the name ${actor}`);
+      if (contract && definition.contract !== contract) found.push(`actor.ts does not use the contract exported by protocol/${actor}.ts`);
+    }
+  }
+  found.push(...(await sourceViolations(root, actor, all.filter((other) => other !== actor))));
+  return found;
+}
+
+/** Checks every actor of the project at `root` against the template. */
+export async function checkProject(root: string): Promise<CheckResult> {
+  const violations: string[] = [];
+  let registered: Map<string, Registered> | undefined;
+  try {
+    registered = await registeredActors(root);
+  } catch (error) {
+    violations.push(`actors/index.ts: cannot be loaded: ${firstLine(error)}`);
+  }
+  const actors = [...new Set([...(await actorFolders(root)), ...(registered?.keys() ?? [])])].sort();
+  for (const actor of actors) {
+    for (const violation of await actorViolations(root, actor, registered, actors)) violations.push(`actors/${actor}: ${violation}`);
+  }
+  return { actors, violations };
+}

@@ -1,0 +1,78 @@
+import { Command, CommanderError } from "commander";
+import { checkCommand } from "./check-command.ts";
+import { CliError, type CliIo } from "./cli-io.ts";
+import { newCommand } from "./new-command.ts";
+import { reqCommand, type ReqOptions } from "./req-command.ts";
+import { scaleCommand } from "./scale-command.ts";
+import { statusCommand } from "./status-command.ts";
+
+function buildProgram(io: CliIo, done: (code: number) => void): Command {
+  const program = new Command("mesh")
+    .description("operate a Meshwork mesh: status, scaling, requests, new actors, template checks")
+    .option("-s, --server <url>", "NATS server (default: NATS_URL, else .meshwork/sandbox.env of a running sandbox)")
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
+    .showHelpAfterError();
+  const server = () => program.opts<{ server?: string }>().server;
+
+  program.command("status")
+    .description("every actor with its instances and per-endpoint requests, errors and average latency; durable consumers' lag")
+    .option("--json", "print the status as JSON")
+    .option("--wait <ms>", "how long to wait for instances to answer", "1000")
+    .action(async (options: { json?: boolean; wait: string }) => {
+      done(await statusCommand(io, { server: server(), json: options.json, wait: Math.max(100, Number(options.wait) || 1000) }));
+    });
+
+  program.command("scale")
+    .description("set the number of replicas of an actor in the running sandbox (waits until they are up, or drained and gone)")
+    .argument("<actor>", "actor name, e.g. tenants")
+    .argument("<replicas>", "0 to 16")
+    .action(async (actor: string, replicas: string) => {
+      done(await scaleCommand(io, actor, replicas, { server: server() }));
+    });
+
+  program.command("req")
+    .description("send one request with the mesh headers and print the reply or the typed error")
+    .argument("<subject>", "e.g. tenants.get")
+    .argument("[json]", "the request payload", "{}")
+    .option("-t, --tenant <tenant>", "Mw-Tenant header")
+    .option("-k, --idempotency-key <key>", "Mw-Idempotency-Key header (mutating requests run at most once per key)")
+    .option("--timeout <ms>", "deadline for the reply", "5000")
+    .action(async (subject: string, json: string, options: Omit<ReqOptions, "server">) => {
+      done(await reqCommand(io, subject, json, { ...options, server: server() }));
+    });
+
+  program.command("new")
+    .description("scaffold a conforming actor (definition, handlers, contract, README, test) and register it")
+    .argument("<actor>", "lower-case name with dashes, e.g. demo-notes")
+    .action(async (name: string) => {
+      done(await newCommand(io, name));
+    });
+
+  program.command("check")
+    .description("check that every actor conforms to the template; prints each violation")
+    .action(async () => {
+      done(await checkCommand(io));
+    });
+  return program;
+}
+
+/** Runs one `mesh` command line; resolves to the exit code. Never calls process.exit. */
+export async function runMesh(argv: readonly string[], io: CliIo): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof CliError) {
+      io.err(`${error.message}\n`);
+      return error.exitCode;
+    }
+    io.err(`mesh: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,162 @@
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { actors as registeredActors } from "../../actors/index.ts";
+import { startTestProvider, type TestProvider } from "../provider/test-provider.ts";
+import { provideMongo, provideNats, WORK_DIR, type RunningServer } from "../servers/index.ts";
+import { silentSteps, type StepRunner } from "../demo/progress.ts";
+import { serveControlChannel } from "./control-channel.ts";
+import { ReplicaSupervisor, type SupervisorEvent } from "./replica-supervisor.ts";
+import { readSandboxEnv, removeSandboxEnv, sandboxEnvPath, SCALE_SUBJECT, writerAlive, writeSandboxEnv } from "./sandbox-env.ts";
+
+export interface SandboxOptions {
+  /** Where sandbox.env, logs/ and servers/ go. Default: the checkout's .meshwork/. */
+  readonly workDir?: string;
+  /** Actors to run; default every actor in actors/index.ts. */
+  readonly actors?: readonly string[];
+  readonly replicas?: number;
+  /** Where NATS_URL / MONGO_URL are looked up (a given server is used, not started). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Prefix of every actor database; default MESHWORK_DB_PREFIX, else "sandbox". */
+  readonly databasePrefix?: string;
+  readonly replicaLogLevel?: string;
+  readonly readyTimeoutMs?: number;
+  readonly steps?: StepRunner;
+  readonly onEvent?: (event: SupervisorEvent) => void;
+}
+
+export interface Sandbox {
+  readonly natsUrl: string;
+  readonly mongoUrl: string;
+  readonly databasePrefix: string;
+  readonly provider: TestProvider;
+  /** The sandbox's own connection (demo traffic, dashboard, control channel). */
+  readonly nc: NatsConnection;
+  readonly supervisor: ReplicaSupervisor;
+  readonly envFile: string;
+  /** Actors with a replica that did not become ready at start (they keep being restarted). */
+  readonly failedActors: readonly string[];
+  /** Stops the control channel, drains every replica, then the provider and the servers; removes sandbox.env. */
+  stop(): Promise<void>;
+}
+
+async function refuseSecondSandbox(workDir: string): Promise<void> {
+  const existing = await readSandboxEnv(sandboxEnvPath(workDir));
+  if (existing && writerAlive(existing)) {
+    throw new Error(`a sandbox is already running (pid ${existing.MESHWORK_SANDBOX_PID}, ${existing.NATS_URL}); join it with ${sandboxEnvPath(workDir)} or stop it first`);
+  }
+}
+
+async function clearOldLogs(logDir: string): Promise<void> {
+  await mkdir(logDir, { recursive: true });
+  for (const name of await readdir(logDir)) {
+    if (name.endsWith(".log") || name.endsWith(".log.pid")) await rm(join(logDir, name), { force: true });
+  }
+}
+
+/** Everything the sandbox runs, started in order and stopped in reverse. */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const workDir = options.workDir ?? WORK_DIR;
+  const env = options.env ?? process.env;
+  const step = options.steps ?? silentSteps;
+  const actorNames = options.actors ?? Object.keys(registeredActors);
+  const unknown = actorNames.filter((name) => !registeredActors[name]);
+  if (unknown.length) throw new Error(`not in actors/index.ts: ${unknown.join(", ")}`);
+  const replicas = options.replicas ?? 2;
+  // Databases are named sandbox_<actor> unless told otherwise, so a shared MongoDB stays tidy.
+  const databasePrefix = options.databasePrefix || env.MESHWORK_DB_PREFIX || "sandbox";
+  await mkdir(workDir, { recursive: true });
+  await refuseSecondSandbox(workDir);
+  const logDir = join(workDir, "logs");
+  await clearOldLogs(logDir);
+
+  const cleanups: Array<() => Promise<void>> = [];
+  const stopStarted = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  };
+  try {
+    const nats: RunningServer = await step("NATS server with JetStream", async (update) => {
+      update(env.NATS_URL ? `joining ${env.NATS_URL}` : "starting (built with Go on first use)");
+      const server = await provideNats(env, join(workDir, "servers"));
+      update(server.url);
+      return server;
+    });
+    cleanups.push(() => nats.stop());
+    const mongo: RunningServer = await step("MongoDB-protocol server", async (update) => {
+      update(env.MONGO_URL ? `joining ${env.MONGO_URL}` : "starting (FerretDB is built with Go on first use)");
+      const server = await provideMongo(env, join(workDir, "servers"));
+      update(server.url);
+      return server;
+    });
+    cleanups.push(() => mongo.stop());
+    const provider = await step("OpenAI-compatible test provider", async (update) => {
+      const started = await startTestProvider();
+      update(started.baseURL);
+      return started;
+    });
+    cleanups.push(() => provider.stop());
+    const nc = await connect({ servers: nats.url, name: "meshwork-sandbox", maxReconnectAttempts: -1 });
+    cleanups.push(() => nc.drain().catch(() => nc.close()));
+
+    const supervisor = new ReplicaSupervisor({
+      nc,
+      actors: actorNames,
+      logDir,
+      readyTimeoutMs: options.readyTimeoutMs,
+      onEvent: options.onEvent,
+      env: {
+        NATS_URL: nats.url,
+        MONGO_URL: mongo.url,
+        MESHWORK_DB_PREFIX: databasePrefix,
+        LOG_LEVEL: options.replicaLogLevel ?? "warn",
+        METRICS_PORT: "0",
+        OPENAI_BASE_URL: provider.baseURL,
+        OPENAI_API_KEY: "sandbox-test-key",
+        PROVIDER_URL: provider.url,
+      },
+    });
+    cleanups.push(() => supervisor.stopAll());
+    const failedActors = await step(`${actorNames.length} actors × ${replicas} replicas`, async (update) => {
+      let ready = 0;
+      const total = actorNames.length * replicas;
+      update(`0/${total} ready`);
+      const outcomes = await Promise.all(actorNames.map(async (actor) => {
+        const outcome = await supervisor.scale(actor, replicas);
+        ready += outcome.ready.length;
+        update(`${ready}/${total} ready`);
+        return outcome;
+      }));
+      return outcomes.filter((o) => o.failed.length > 0).map((o) => o.actor);
+    });
+
+    const control = serveControlChannel(nc, supervisor);
+    cleanups.push(async () => control.stop());
+    const envFile = await writeSandboxEnv(workDir, {
+      NATS_URL: nats.url,
+      MONGO_URL: mongo.url,
+      PROVIDER_URL: provider.url,
+      OPENAI_BASE_URL: provider.baseURL,
+      MESHWORK_DB_PREFIX: databasePrefix,
+      MESHWORK_SANDBOX_PID: String(process.pid),
+      MESHWORK_SCALE_SUBJECT: SCALE_SUBJECT,
+    });
+    cleanups.push(() => removeSandboxEnv(workDir));
+
+    let stopping: Promise<void> | undefined;
+    return {
+      natsUrl: nats.url,
+      mongoUrl: mongo.url,
+      databasePrefix,
+      provider,
+      nc,
+      supervisor,
+      envFile,
+      failedActors,
+      stop: () => (stopping ??= stopStarted()),
+    };
+  } catch (error) {
+    await stopStarted();
+    throw error;
+  }
+}
