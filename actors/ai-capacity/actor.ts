@@ -1,17 +1,18 @@
 import { aiCapacityContract } from "../../protocol/ai-capacity.ts";
 import { defineActor } from "../../runtime/index.ts";
-import { COLLECTION_SPECS } from "./collections.ts";
-import { aiCapacityConfigFromEnv, parseAiCapacityConfig, type AiCapacityConfig } from "./config.ts";
+import { aiCapacityConfigFromEnv, parseAiCapacityConfig, retentionOf, type AiCapacityConfig } from "./config.ts";
 import { createLeaseHandler } from "./lease.ts";
-import { startLeaseSweeper } from "./lease-sweeper.ts";
+import { startLeaseSweeper } from "./lease-expiry.ts";
+import { COLLECTION_SPECS } from "./ledgers.ts";
 import { createPolicyCache } from "./policy-cache.ts";
-import { releaseLease, settleLease } from "./settle.ts";
+import { createFinishHandlers } from "./settle.ts";
 import { createSignalHandler } from "./signal.ts";
 import { createStatusHandler } from "./status.ts";
 
 /** The ai-capacity actor with the given configuration (tests shorten lease expiry and health windows). */
 export function createAiCapacityActor(settings: AiCapacityConfig = parseAiCapacityConfig()) {
   const policies = createPolicyCache(settings.policyCacheMs);
+  const finish = createFinishHandlers(settings);
   return defineActor({
     name: "ai-capacity",
     version: "1.0.0",
@@ -20,13 +21,13 @@ export function createAiCapacityActor(settings: AiCapacityConfig = parseAiCapaci
     collections: COLLECTION_SPECS,
     handlers: {
       lease: createLeaseHandler(settings, policies),
-      settle: settleLease,
-      release: releaseLease,
+      settle: finish.settle,
+      release: finish.release,
       signal: createSignalHandler(settings),
       status: createStatusHandler(policies),
     },
     limits: { maxInFlight: 64 },
-    onStart: async (context) => startLeaseSweeper(context, settings.sweepIntervalMs),
+    onStart: async (context) => startLeaseSweeper(context, { intervalMs: settings.sweepIntervalMs, retention: retentionOf(settings) }),
   });
 }
 

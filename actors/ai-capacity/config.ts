@@ -13,8 +13,12 @@ export const AiCapacityConfigSchema = z.object({
   leaseTtlMs: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   /** How often every replica looks for expired leases. */
   sweepIntervalMs: z.coerce.number().int().min(10).max(60_000).default(1_000),
-  /** How long a finished lease record is kept after its expiry (late settles find it until then). */
-  leaseRetentionMs: z.coerce.number().int().min(60_000).max(30 * 86_400_000).default(3_600_000),
+  /** How long a finished lease is remembered: a repeated settle is answered, an expired lease can still be settled. */
+  finishedRetentionMs: z.coerce.number().int().min(1_000).max(86_400_000).default(600_000),
+  /** At most this many settled or released leases per tenant are remembered, and as many expired ones. */
+  finishedCount: z.coerce.number().int().min(1).max(10_000).default(200),
+  /** Open leases one tenant may hold at once (they live in the tenant's capacity record). */
+  maxOpenLeases: z.coerce.number().int().min(1).max(100_000).default(2_000),
   /** How long a tenant policy read from the tenants actor is reused. */
   policyCacheMs: z.coerce.number().int().nonnegative().max(600_000).default(5_000),
   /** Share of the tenant's per-minute limits one service may use (1 = the whole allowance). */
@@ -31,6 +35,10 @@ export const AiCapacityConfigSchema = z.object({
   maxRetryAfterMs: z.coerce.number().int().positive().max(3_600_000).default(60_000),
 });
 export type AiCapacityConfig = Readonly<z.output<typeof AiCapacityConfigSchema>>;
+export function retentionOf(config: AiCapacityConfig) {
+  return { finishedMs: config.finishedRetentionMs, finishedCount: config.finishedCount };
+}
+
 export type AiCapacityConfigInput = z.input<typeof AiCapacityConfigSchema>;
 
 export function parseAiCapacityConfig(input: AiCapacityConfigInput = {}): AiCapacityConfig {
@@ -42,7 +50,7 @@ export function parseAiCapacityConfig(input: AiCapacityConfigInput = {}): AiCapa
 
 /**
  * AI_PRICES (JSON object: model -> {inputPerMillion, outputPerMillion}), AI_LEASE_TTL_MS,
- * AI_LEASE_SWEEP_MS, AI_LEASE_RETENTION_MS, AI_POLICY_CACHE_MS, AI_SERVICE_SHARE, AI_MODEL_SHARE,
+ * AI_LEASE_SWEEP_MS, AI_FINISHED_RETENTION_MS, AI_FINISHED_COUNT, AI_MAX_OPEN_LEASES, AI_POLICY_CACHE_MS, AI_SERVICE_SHARE, AI_MODEL_SHARE,
  * AI_HEALTH_DECREASE_WINDOW_MS, AI_HEALTH_RECOVERY_WINDOW_MS, AI_SLOW_LATENCY_MS, AI_MAX_RETRY_AFTER_MS.
  */
 export function aiCapacityConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AiCapacityConfig {
@@ -56,7 +64,9 @@ export function aiCapacityConfigFromEnv(env: NodeJS.ProcessEnv = process.env): A
     prices: prices as AiCapacityConfigInput["prices"],
     leaseTtlMs: env.AI_LEASE_TTL_MS || undefined,
     sweepIntervalMs: env.AI_LEASE_SWEEP_MS || undefined,
-    leaseRetentionMs: env.AI_LEASE_RETENTION_MS || undefined,
+    finishedRetentionMs: env.AI_FINISHED_RETENTION_MS || undefined,
+    finishedCount: env.AI_FINISHED_COUNT || undefined,
+    maxOpenLeases: env.AI_MAX_OPEN_LEASES || undefined,
     policyCacheMs: env.AI_POLICY_CACHE_MS || undefined,
     serviceShare: env.AI_SERVICE_SHARE || undefined,
     modelShare: env.AI_MODEL_SHARE || undefined,

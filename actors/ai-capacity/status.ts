@@ -1,28 +1,24 @@
 import type { CapacityStatus } from "../../protocol/ai-capacity.ts";
 import type { WorkContext } from "../../runtime/index.ts";
-import { tenantBucketKey } from "./bucket-plan.ts";
-import { peekBucket } from "./buckets.ts";
-import { periodKey, readBudget } from "./budget.ts";
-import { collectionsOf } from "./collections.ts";
+import { tenantCapacity } from "./bucket-plan.ts";
+import { levelOf, periodKey } from "./capacity-state.ts";
+import { CAPACITY_KEY, ledgersOf } from "./ledgers.ts";
 import type { PolicyCache } from "./policy-cache.ts";
 import { usdFromNano } from "./prices.ts";
 
 export function createStatusHandler(policies: PolicyCache) {
   return async function status(_input: unknown, context: WorkContext): Promise<CapacityStatus> {
     const policy = await policies.get(context);
-    const store = collectionsOf(context.store);
+    const state = await ledgersOf(context.store).capacity.read(context.tenant, CAPACITY_KEY);
     const now = Date.now();
     const period = periodKey(policy.budget.period, now);
-    const capacity = { tokensPerMinute: policy.limits.tokensPerMinute, requestsPerMinute: policy.limits.requestsPerMinute };
-    const [budget, level] = await Promise.all([
-      readBudget(store.budgets, context.tenant, period),
-      peekBucket(store.buckets, context.tenant, tenantBucketKey(context.tenant), capacity, now),
-    ]);
+    const budget = state.budgets.find((entry) => entry.period === period);
+    const level = levelOf(state, "tenant", tenantCapacity(policy), now);
     return {
       tenant: context.tenant,
       budgetUsd: policy.budget.amountUsd,
-      spentUsd: usdFromNano(budget.spentNanoUsd),
-      reservedUsd: usdFromNano(budget.reservedNanoUsd),
+      spentUsd: usdFromNano(budget?.spentNanoUsd ?? 0),
+      reservedUsd: usdFromNano(budget?.reservedNanoUsd ?? 0),
       period,
       tokensAvailable: Math.floor(level.tokens),
       requestsAvailable: Math.floor(level.requests),

@@ -1,0 +1,143 @@
+import { MeshError } from "../../runtime/index.ts";
+import { holds, refillWaitMs, type BucketAmount } from "./bucket-math.ts";
+import type { PlannedBucket } from "./bucket-plan.ts";
+import {
+  budgetOf, bucketKeys, compact, levelOf, returnTo, setLevel, type CapacityState, type FinishedLease, type OpenLease, type Retention, type Settlement,
+} from "./capacity-state.ts";
+import { costNanoUsd } from "./prices.ts";
+
+/**
+ * The changes a lease goes through, as operations on a tenant's CapacityState (see
+ * versioned-state.ts): each runs against the newest state and either changes it or throws.
+ */
+
+export interface GrantParams {
+  readonly lease: OpenLease;
+  readonly plan: readonly PlannedBucket[];
+  readonly budgetLimitNanoUsd: number;
+  readonly maxOpenLeases: number;
+  readonly retention: Retention;
+}
+
+/** Takes the lease's tokens and requests from all its buckets and reserves its budget, or nothing at all. */
+export function grant(params: GrantParams) {
+  return (state: CapacityState, now: number): void => {
+    const { lease, plan } = params;
+    const amount: BucketAmount = { tokens: lease.tokens, requests: lease.requests };
+    if (state.open.length >= params.maxOpenLeases) {
+      const soonest = Math.min(...state.open.map((open) => open.expiresAt));
+      throw new MeshError("RATE_LIMITED", "too many open leases for this tenant", { retryAfterMs: Math.max(1, soonest - now) });
+    }
+    const levels = plan.map((bucket) => levelOf(state, bucket.key, bucket.effective, now));
+    const waitMs = Math.max(0, ...plan.map((bucket, index) => refillWaitMs(levels[index]!, bucket.effective, amount)));
+    if (!levels.every((level) => holds(level, amount))) {
+      throw new MeshError("RATE_LIMITED", "rate limit reached", { retryAfterMs: Math.max(1, waitMs) });
+    }
+    const budget = budgetOf(state, lease.period);
+    if (budget.spentNanoUsd + budget.reservedNanoUsd + lease.reservedNanoUsd > params.budgetLimitNanoUsd) {
+      throw new MeshError("OVER_BUDGET", "the tenant's budget cannot cover this lease");
+    }
+    plan.forEach((bucket, index) => {
+      const level = levels[index]!;
+      setLevel(state, bucket.key, { tokens: level.tokens - amount.tokens, requests: level.requests - amount.requests, updatedAt: level.updatedAt }, bucket.effective);
+    });
+    budget.reservedNanoUsd += lease.reservedNanoUsd;
+    state.open.push(lease);
+    compact(state, now, params.retention);
+  };
+}
+
+export interface Usage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly requests: number;
+}
+
+export interface SettleOutcome {
+  readonly settlement: Settlement;
+  readonly alreadySettled: boolean;
+}
+
+function returnToBuckets(state: CapacityState, lease: OpenLease, amount: BucketAmount): void {
+  for (const key of bucketKeys(lease)) returnTo(state, key, amount);
+}
+
+/**
+ * An open lease is charged its cost, its reservation dropped and its unused grant returned
+ * (negative when usage went past it). An expired lease already gave grant and reservation
+ * back: it is charged the cost (the money was spent) and the used tokens are taken from the
+ * buckets. A settled lease answers its first settlement again; a released one cannot be settled.
+ */
+export function settle(leaseId: string, usage: Usage, retention: Retention) {
+  return (state: CapacityState, now: number): SettleOutcome => {
+    const used = { tokens: usage.promptTokens + usage.completionTokens, requests: usage.requests };
+    const index = state.open.findIndex((lease) => lease.id === leaseId);
+    if (index >= 0) {
+      const [lease] = state.open.splice(index, 1) as [OpenLease];
+      const cost = costNanoUsd(lease, usage);
+      const budget = budgetOf(state, lease.period);
+      budget.spentNanoUsd += cost;
+      budget.reservedNanoUsd -= lease.reservedNanoUsd;
+      returnToBuckets(state, lease, { tokens: lease.tokens - used.tokens, requests: lease.requests - used.requests });
+      const settlement: Settlement = { from: "open", costNanoUsd: cost, returnedTokens: lease.tokens - used.tokens };
+      state.finished.push({ id: leaseId, state: "settled", at: now, settlement });
+      compact(state, now, retention);
+      return { settlement, alreadySettled: false };
+    }
+    const finished = findFinished(state, leaseId);
+    if (finished.state === "settled" && finished.settlement) return { settlement: finished.settlement, alreadySettled: true };
+    if (finished.state === "released" || !finished.lease) throw new MeshError("CONFLICT", "the lease was released; it cannot be settled");
+    const lease = finished.lease;
+    const cost = costNanoUsd(lease, usage);
+    budgetOf(state, lease.period).spentNanoUsd += cost;
+    returnToBuckets(state, lease, { tokens: -used.tokens, requests: -used.requests });
+    const settlement: Settlement = { from: "expired", costNanoUsd: cost, returnedTokens: -used.tokens };
+    finished.state = "settled";
+    finished.settlement = settlement;
+    delete finished.lease;
+    compact(state, now, retention);
+    return { settlement, alreadySettled: false };
+  };
+}
+
+function findFinished(state: CapacityState, leaseId: string): FinishedLease {
+  const finished = state.finished.find((lease) => lease.id === leaseId);
+  if (!finished) throw new MeshError("NOT_FOUND", "unknown lease");
+  return finished;
+}
+
+function unreserve(state: CapacityState, lease: OpenLease): void {
+  budgetOf(state, lease.period).reservedNanoUsd -= lease.reservedNanoUsd;
+  returnToBuckets(state, lease, { tokens: lease.tokens, requests: lease.requests });
+}
+
+/** Returns an open lease's whole grant and reservation; false if it was already finished. */
+export function release(leaseId: string, retention: Retention) {
+  return (state: CapacityState, now: number): boolean => {
+    const index = state.open.findIndex((lease) => lease.id === leaseId);
+    if (index < 0) {
+      findFinished(state, leaseId);
+      return false;
+    }
+    const [lease] = state.open.splice(index, 1) as [OpenLease];
+    unreserve(state, lease);
+    state.finished.push({ id: leaseId, state: "released", at: now });
+    compact(state, now, retention);
+    return true;
+  };
+}
+
+/** Expires every open lease past its expiry, giving back its grant and reservation; returns their ids. */
+export function expireDue(retention: Retention) {
+  return (state: CapacityState, now: number): string[] => {
+    const due = state.open.filter((lease) => lease.expiresAt <= now);
+    if (due.length === 0) return [];
+    state.open = state.open.filter((lease) => lease.expiresAt > now);
+    for (const lease of due) {
+      unreserve(state, lease);
+      state.finished.push({ id: lease.id, state: "expired", at: now, lease });
+    }
+    compact(state, now, retention);
+    return due.map((lease) => lease.id);
+  };
+}

@@ -1,0 +1,40 @@
+import type { ActorStore, CollectionSpec, GlobalCollection } from "../../runtime/index.ts";
+import { emptyCapacityState, type CapacityState } from "./capacity-state.ts";
+import type { LeaseExpiryDoc } from "./lease-expiry.ts";
+import { HEALTHY, type HealthState } from "./provider-health.ts";
+import { globalVersionLog, tenantVersionLog, VERSION_INDEXES } from "./version-logs.ts";
+import { VersionedState, type VersionDoc } from "./versioned-state.ts";
+
+/** The actor's collections (the README's Data section explains each). */
+export const COLLECTION_SPECS = {
+  capacity: { tenantOwned: true, indexes: VERSION_INDEXES },
+  provider_health: { tenantOwned: false, indexes: VERSION_INDEXES },
+  lease_expiry: { tenantOwned: false, indexes: [{ key: { leaseExpiresAt: 1 }, name: "by_lease_expiry" }] },
+} as const satisfies Record<string, CollectionSpec>;
+
+/** The key of each tenant's one capacity record. */
+export const CAPACITY_KEY = "capacity";
+
+export interface Ledgers {
+  /** One record per tenant: scope = tenant, key = CAPACITY_KEY. */
+  readonly capacity: VersionedState<CapacityState>;
+  /** One record per model: key = model (the scope is unused). */
+  readonly health: VersionedState<HealthState>;
+  readonly leaseExpiry: GlobalCollection<LeaseExpiryDoc>;
+}
+
+// One set per store, that is per replica: each replica batches its own commits.
+const byStore = new WeakMap<ActorStore, Ledgers>();
+
+export function ledgersOf(store: ActorStore): Ledgers {
+  let ledgers = byStore.get(store);
+  if (!ledgers) {
+    ledgers = {
+      capacity: new VersionedState(tenantVersionLog(store.collection<VersionDoc<CapacityState>>("capacity")), { initial: emptyCapacityState }),
+      health: new VersionedState(globalVersionLog(store.globalCollection<VersionDoc<HealthState>>("provider_health")), { initial: () => ({ ...HEALTHY }) }),
+      leaseExpiry: store.globalCollection<LeaseExpiryDoc>("lease_expiry"),
+    };
+    byStore.set(store, ledgers);
+  }
+  return ledgers;
+}
