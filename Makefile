@@ -12,9 +12,14 @@ install: node_modules/.package-lock.json
 typecheck: install
 	npx tsc --noEmit
 
-test: install typecheck
+test: install typecheck check
 	npx tsx sandbox/test-run.ts
 
+# Every actor conforms to the template (sandbox/check); prints each violation and fails.
+check: install
+	npx tsx sandbox/cli/mesh.ts check
+
+# The whole mesh with demo traffic; DURATION=N stops after N seconds with a summary (0: until Ctrl-C).
 sandbox: install
 	npx tsx sandbox/run.ts --duration $(DURATION)
 

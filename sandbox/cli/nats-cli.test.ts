@@ -1,0 +1,48 @@
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { MeshClient } from "../../runtime/index.ts";
+import { seedDemoTenants } from "../demo/demo-tenants.ts";
+import { goInstall, NATS_CLI_VERSION } from "../servers/cache.ts";
+import { WORK_DIR } from "../servers/index.ts";
+import { startSandbox } from "../supervisor/start-sandbox.ts";
+import { useTestServers } from "../testing/test-servers.ts";
+
+const run = promisify(execFile);
+const servers = await useTestServers();
+const natsCli = await goInstall("github.com/nats-io/natscli/nats", NATS_CLI_VERSION, "nats");
+const workDir = join(WORK_DIR, "test", `sandbox-${randomBytes(4).toString("hex")}`);
+const sandbox = await startSandbox({
+  workDir, actors: ["tenants"], replicas: 2, databasePrefix: servers.databasePrefix,
+  env: { NATS_URL: servers.natsUrl, MONGO_URL: servers.mongoUrl },
+});
+const seeder = new MeshClient(sandbox.nc);
+await seedDemoTenants(seeder);
+seeder.close();
+after(async () => {
+  await sandbox.stop();
+  await rm(workDir, { recursive: true, force: true });
+});
+
+const nats = (...args: string[]) => run(natsCli, ["--server", sandbox.natsUrl, ...args], { env: { ...process.env, NO_COLOR: "1" } });
+
+test("the stock nats CLI lists the sandbox's actor with both instances (nats micro ls)", async () => {
+  const { stdout } = await nats("micro", "ls");
+  const [first, second] = sandbox.supervisor.view()[0]!.replicas.map((r) => r.instanceId);
+  assert.match(stdout, /│ tenants +│ 1\.0\.0 +│ tenants-\d-[0-9a-f]{4} +│ Per-tenant configuration/);
+  assert.ok(stdout.includes(first!) && stdout.includes(second!), stdout);
+});
+
+test("nats req with the documented header gets the tenant's policy; a bad tenant gets the typed error", async () => {
+  const { stdout } = await nats("req", "tenants.get", "{}", "-H", "Mw-Tenant:acme");
+  const policy = JSON.parse(stdout.trim());
+  assert.equal(policy.tenantId, "acme");
+  assert.equal(policy.budget.amountUsd, 0.004);
+  const missing = await nats("req", "tenants.get", "{}", "-H", "Mw-Tenant:nobody");
+  assert.deepEqual(JSON.parse(missing.stdout.trim()), { error: { code: "NOT_FOUND", message: "unknown tenant nobody" } });
+  assert.match(missing.stderr, /Mw-Error: NOT_FOUND/);
+});
