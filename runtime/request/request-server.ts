@@ -65,7 +65,7 @@ export function startRequestServer(options: {
     endpoint.stats.record(durationMs, "error" in result ? code : undefined);
     metrics.requests.inc({ subject: endpoint.contract.subject, code });
     metrics.latency.observe({ subject: endpoint.contract.subject }, durationMs / 1000);
-    if (Date.now() > deadline) return; // the caller has given up: no reply after the deadline
+    if (Date.now() >= deadline) return; // the caller has given up: no reply at or after the deadline
     if ("error" in result) {
       const { payload, headers } = encodeError(result.error);
       msg.respond(payload, { headers });
