@@ -85,11 +85,14 @@ export function setLevel(state: CapacityState, key: string, level: BucketLevel, 
  * Gives tokens back to a bucket (or, negative, takes used tokens it never granted), never past
  * the capacity the bucket was last refilled at. A missing bucket is full: nothing to give back.
  */
-export function returnTo(state: CapacityState, key: string, amount: BucketAmount): void {
+export function returnTo(state: CapacityState, key: string, amount: BucketAmount, now: number): void {
   const entry = state.buckets.find((bucket) => bucket.key === key);
   if (!entry) return;
-  entry.tokens = Math.min(entry.tokensPerMinute, entry.tokens + amount.tokens);
-  entry.requests = Math.min(entry.requestsPerMinute, entry.requests + amount.requests);
+  // Refill first: refill credit that a full bucket could not hold must not be granted later.
+  const level = refilled(entry, entry, now);
+  entry.tokens = Math.min(entry.tokensPerMinute, level.tokens + amount.tokens);
+  entry.requests = Math.min(entry.requestsPerMinute, level.requests + amount.requests);
+  entry.updatedAt = level.updatedAt;
 }
 
 export function budgetOf(state: CapacityState, period: string): BudgetEntry {
@@ -115,11 +118,13 @@ export interface Retention {
 }
 
 /**
- * Keeps the record small: full buckets no open lease refers to, old budget periods with nothing
- * reserved, and finished leases past their retention are dropped.
+ * Keeps the record small: full buckets no unsettled lease refers to, old budget periods with
+ * nothing reserved, and finished leases past their retention are dropped.
  */
 export function compact(state: CapacityState, now: number, retention: Retention): void {
-  const inUse = new Set(state.open.flatMap((lease) => bucketKeys(lease)));
+  // Buckets of open leases and of expired ones not yet settled stay: settling may take tokens from them.
+  const unsettled = [...state.open, ...state.finished.flatMap((finished) => (finished.lease ? [finished.lease] : []))];
+  const inUse = new Set(unsettled.flatMap((lease) => bucketKeys(lease)));
   state.buckets = state.buckets.filter((bucket) => {
     const level = refilled(bucket, bucket, now);
     return inUse.has(bucket.key) || level.tokens < bucket.tokensPerMinute || level.requests < bucket.requestsPerMinute;

@@ -58,8 +58,8 @@ export interface SettleOutcome {
   readonly alreadySettled: boolean;
 }
 
-function returnToBuckets(state: CapacityState, lease: OpenLease, amount: BucketAmount): void {
-  for (const key of bucketKeys(lease)) returnTo(state, key, amount);
+function returnToBuckets(state: CapacityState, lease: OpenLease, amount: BucketAmount, now: number): void {
+  for (const key of bucketKeys(lease)) returnTo(state, key, amount, now);
 }
 
 /**
@@ -78,7 +78,7 @@ export function settle(leaseId: string, usage: Usage, retention: Retention) {
       const budget = budgetOf(state, lease.period);
       budget.spentNanoUsd += cost;
       budget.reservedNanoUsd -= lease.reservedNanoUsd;
-      returnToBuckets(state, lease, { tokens: lease.tokens - used.tokens, requests: lease.requests - used.requests });
+      returnToBuckets(state, lease, { tokens: lease.tokens - used.tokens, requests: lease.requests - used.requests }, now);
       const settlement: Settlement = { from: "open", costNanoUsd: cost, returnedTokens: lease.tokens - used.tokens };
       state.finished.push({ id: leaseId, state: "settled", at: now, settlement });
       compact(state, now, retention);
@@ -90,7 +90,7 @@ export function settle(leaseId: string, usage: Usage, retention: Retention) {
     const lease = finished.lease;
     const cost = costNanoUsd(lease, usage);
     budgetOf(state, lease.period).spentNanoUsd += cost;
-    returnToBuckets(state, lease, { tokens: -used.tokens, requests: -used.requests });
+    returnToBuckets(state, lease, { tokens: -used.tokens, requests: -used.requests }, now);
     const settlement: Settlement = { from: "expired", costNanoUsd: cost, returnedTokens: -used.tokens };
     finished.state = "settled";
     finished.settlement = settlement;
@@ -106,9 +106,9 @@ function findFinished(state: CapacityState, leaseId: string): FinishedLease {
   return finished;
 }
 
-function unreserve(state: CapacityState, lease: OpenLease): void {
+function unreserve(state: CapacityState, lease: OpenLease, now: number): void {
   budgetOf(state, lease.period).reservedNanoUsd -= lease.reservedNanoUsd;
-  returnToBuckets(state, lease, { tokens: lease.tokens, requests: lease.requests });
+  returnToBuckets(state, lease, { tokens: lease.tokens, requests: lease.requests }, now);
 }
 
 /** Returns an open lease's whole grant and reservation; false if it was already finished. */
@@ -120,7 +120,7 @@ export function release(leaseId: string, retention: Retention) {
       return false;
     }
     const [lease] = state.open.splice(index, 1) as [OpenLease];
-    unreserve(state, lease);
+    unreserve(state, lease, now);
     state.finished.push({ id: leaseId, state: "released", at: now });
     compact(state, now, retention);
     return true;
@@ -134,7 +134,7 @@ export function expireDue(retention: Retention) {
     if (due.length === 0) return [];
     state.open = state.open.filter((lease) => lease.expiresAt > now);
     for (const lease of due) {
-      unreserve(state, lease);
+      unreserve(state, lease, now);
       state.finished.push({ id: lease.id, state: "expired", at: now, lease });
     }
     compact(state, now, retention);
