@@ -21,8 +21,12 @@ export interface BenchEnvironment {
   readonly mongoUrl: string;
   readonly databasePrefix: string;
   readonly logFile: string;
-  /** Starts one replica with info logs to the bench log file and metrics on. */
-  startActor(definition: ActorDefinition, instanceId: string): Promise<RunningActor>;
+  /**
+   * Starts one replica with info logs to the bench log file and metrics on. `databaseSuffix`
+   * gives a scenario databases of its own, so what an earlier scenario stored (FerretDB scans
+   * grow with collection size) does not slow a later one.
+   */
+  startActor(definition: ActorDefinition, instanceId: string, databaseSuffix?: string): Promise<RunningActor>;
   /** Deletes what the bench created (databases, streams) and stops the servers it started. */
   close(): Promise<void>;
 }
@@ -53,11 +57,11 @@ export async function openBenchEnvironment(): Promise<BenchEnvironment> {
     mongoUrl: mongo.url,
     databasePrefix,
     logFile,
-    async startActor(definition, instanceId) {
+    async startActor(definition, instanceId, databaseSuffix = "") {
       const logger = createLogger({ actor: definition.name, instance: instanceId, level: "info", destination });
       loggers.push(logger);
       const config = RuntimeConfigSchema.parse({
-        natsUrl: nats.url, mongoUrl: mongo.url, databasePrefix, instanceId, logLevel: "info", metricsPort: 0,
+        natsUrl: nats.url, mongoUrl: mongo.url, databasePrefix: databasePrefix + databaseSuffix, instanceId, logLevel: "info", metricsPort: 0,
       });
       return startActor(definition, { config: Object.freeze(config), logger });
     },

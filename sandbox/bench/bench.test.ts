@@ -97,3 +97,26 @@ test("formatTable prints the baseline, then the mesh line with its ratios, then 
 test("formatGrid pads columns to the widest cell", () => {
   assert.equal(formatGrid(["a", "b"], [["long", "1"], ["x", "22"]]), "a      b\n----  --\nlong   1\nx     22");
 });
+
+test("profileTimes sums self time per function and owner, and inclusive time once per stack", async () => {
+  const { ownerOf, profileTimes } = await import("./profile-summary.ts");
+  assert.equal(ownerOf("file:///x/node_modules/@nats-io/nats-core/lib/nats.js"), "@nats-io/nats-core");
+  assert.equal(ownerOf("file:///x/node_modules/zod/v4/core/parse.js"), "zod");
+  assert.equal(ownerOf("file:///work/main/runtime/client/mesh-client.ts"), "runtime/client/mesh-client.ts");
+  assert.equal(ownerOf(""), "(native, gc, idle)");
+  const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 0 });
+  const times = profileTimes({
+    nodes: [
+      { id: 1, callFrame: frame("(root)", ""), children: [2] },
+      { id: 2, callFrame: frame("request", "file:///w/runtime/client/mesh-client.ts"), children: [3] },
+      { id: 3, callFrame: frame("request", "file:///w/runtime/client/mesh-client.ts"), children: [4] }, // recursion
+      { id: 4, callFrame: frame("encode", "node:internal/encoding") },
+    ],
+    samples: [2, 3, 4, 4],
+    timeDeltas: [1000, 1000, 1000, 1000],
+  });
+  assert.equal(times.totalMs, 4);
+  assert.equal(times.selfByFunction.get("request  runtime/client/mesh-client.ts"), 2);
+  assert.equal(times.inclusiveByFunction.get("request  runtime/client/mesh-client.ts"), 4);
+  assert.equal(times.selfByOwner.get("node:internal/encoding"), 2);
+});

@@ -8,6 +8,8 @@ export interface LoadOptions {
   readonly concurrency: number;
   readonly warmupMs: number;
   readonly measureMs: number;
+  /** Called when the measured window opens and closes (e.g. to profile only that part). */
+  readonly onWindow?: { start(): void; end(): void };
 }
 
 export interface LoadResult {
@@ -43,6 +45,22 @@ export async function runClosedLoop(operation: (index: number) => Promise<unknow
     }
   }
 
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  // The workers may all finish before a late timer fires: the window is then closed here.
+  let window: "before" | "open" | "closed" = "before";
+  const openWindow = () => {
+    window = "open";
+    options.onWindow?.start();
+  };
+  const closeWindow = () => {
+    if (window === "open") options.onWindow?.end();
+    window = "closed";
+  };
+  const windowTimers = options.onWindow ? [setTimeout(openWindow, options.warmupMs), setTimeout(closeWindow, options.warmupMs + options.measureMs)] : [];
+  try {
+    await Promise.all(Array.from({ length: options.concurrency }, worker));
+  } finally {
+    for (const timer of windowTimers) clearTimeout(timer);
+    closeWindow();
+  }
   return { summary: summarize(samples.values(), options.measureMs), errors, firstError };
 }
