@@ -2,12 +2,12 @@ import type { ActorStore, CollectionSpec, GlobalCollection } from "../../runtime
 import { emptyCapacityState, type CapacityState } from "./capacity-state.ts";
 import type { LeaseExpiryDoc } from "./lease-expiry.ts";
 import { HEALTHY, type HealthState } from "./provider-health.ts";
-import { globalVersionLog, tenantVersionLog, VERSION_INDEXES } from "./version-logs.ts";
+import { globalVersionLog, TENANT_VERSION_INDEXES, tenantVersionLog, VERSION_INDEXES } from "./version-logs.ts";
 import { VersionedState, type VersionDoc } from "./versioned-state.ts";
 
 /** The actor's collections (the README's Data section explains each). */
 export const COLLECTION_SPECS = {
-  capacity: { tenantOwned: true, indexes: VERSION_INDEXES },
+  capacity: { tenantOwned: true, indexes: TENANT_VERSION_INDEXES },
   provider_health: { tenantOwned: false, indexes: VERSION_INDEXES },
   lease_expiry: { tenantOwned: false, indexes: [{ key: { leaseExpiresAt: 1 }, name: "by_lease_expiry" }] },
 } as const satisfies Record<string, CollectionSpec>;

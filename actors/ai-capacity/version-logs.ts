@@ -1,8 +1,12 @@
 import { hasCode, type GlobalCollection, type TenantCollection } from "../../runtime/index.ts";
 import type { VersionDoc, VersionLog } from "./versioned-state.ts";
 
-/** Indexes both kinds of version collection need: newest version of a key first. */
+/** Newest version of a key first (tenant-owned collections lead with the tenant, as every query names it). */
 export const VERSION_INDEXES = [{ key: { key: 1, version: -1 }, name: "newest_version" }];
+export const TENANT_VERSION_INDEXES = [{ key: { tenant: 1, key: 1, version: -1 }, name: "newest_version" }];
+
+// Retired versions have no state: they only keep their _id taken.
+const live = { state: { $exists: true } };
 
 async function appended(insert: () => Promise<void>): Promise<boolean> {
   try {
@@ -18,10 +22,13 @@ async function appended(insert: () => Promise<void>): Promise<boolean> {
 export function tenantVersionLog<S>(collection: TenantCollection<VersionDoc<S>>): VersionLog<S> {
   return {
     versionId: (tenant, key, version) => `${tenant}/${key}/${version}`,
-    latest: async (tenant, key) => (await collection.find(tenant, { key }, { sort: { version: -1 }, limit: 1 }))[0] ?? null,
+    latest: async (tenant, key) => (await collection.find(tenant, { key, ...live }, { sort: { version: -1 }, limit: 1 }))[0] ?? null,
     append: (tenant, doc) => appended(() => collection.insertOne(tenant, doc)),
-    prune: async (tenant, key, throughVersion) => {
-      await collection.deleteMany(tenant, { key, version: { $lte: throughVersion } });
+    retire: async (tenant, key, version) => {
+      await collection.updateOne(tenant, { key, version }, { $unset: { state: "" } });
+    },
+    forget: async (tenant, key, before) => {
+      await collection.deleteMany(tenant, { key, state: { $exists: false }, at: { $lt: before } });
     },
   };
 }
@@ -30,10 +37,13 @@ export function tenantVersionLog<S>(collection: TenantCollection<VersionDoc<S>>)
 export function globalVersionLog<S>(collection: GlobalCollection<VersionDoc<S>>): VersionLog<S> {
   return {
     versionId: (_scope, key, version) => `${key}/${version}`,
-    latest: async (_scope, key) => (await collection.find({ key }, { sort: { version: -1 }, limit: 1 }))[0] ?? null,
+    latest: async (_scope, key) => (await collection.find({ key, ...live }, { sort: { version: -1 }, limit: 1 }))[0] ?? null,
     append: (_scope, doc) => appended(() => collection.insertOne(doc)),
-    prune: async (_scope, key, throughVersion) => {
-      await collection.deleteMany({ key, version: { $lte: throughVersion } });
+    retire: async (_scope, key, version) => {
+      await collection.updateOne({ key, version }, { $unset: { state: "" } });
+    },
+    forget: async (_scope, key, before) => {
+      await collection.deleteMany({ key, state: { $exists: false }, at: { $lt: before } });
     },
   };
 }

@@ -12,10 +12,14 @@ export interface VersionDoc<S> {
 
 /** Where versions live: a tenant-owned collection (scope = tenant) or a global one (scope ignored). */
 export interface VersionLog<S> {
+  /** The newest version that still has its state. */
   latest(scope: string, key: string): Promise<VersionDoc<S> | null>;
   /** Writes the next version; false when another writer created it first. */
   append(scope: string, doc: VersionDoc<S>): Promise<boolean>;
-  prune(scope: string, key: string, throughVersion: number): Promise<void>;
+  /** Drops the state of one old version; its document (and so its `_id`) stays. */
+  retire(scope: string, key: string, version: number): Promise<void>;
+  /** Deletes versions without state written before `before` (epoch ms). */
+  forget(scope: string, key: string, before: number): Promise<void>;
   versionId(scope: string, key: string, version: number): string;
 }
 
@@ -30,7 +34,7 @@ interface Queued<S> {
 
 export interface VersionedStateOptions<S> {
   readonly initial: () => S;
-  /** Versions kept behind the newest (older ones are deleted now and then). Default 8. */
+  /** Versions kept whole behind the newest (older ones lose their state now and then). Default 8. */
   readonly keepVersions?: number;
   /** Commit attempts of one batch before its operations fail with OVERLOADED. Default 40. */
   readonly maxAttempts?: number;
@@ -44,7 +48,14 @@ export interface VersionedStateOptions<S> {
  * A writer that loses re-reads and re-applies its operations: optimistic concurrency, no lock
  * and no leader. Operations arriving at one replica while a commit is in flight are batched
  * into its next commit, so a burst costs a few commits rather than one contended write each.
+ *
+ * Old versions are retired, not deleted at once: a retired version keeps its `_id`, so a writer
+ * that read long ago can never re-create it and believe it committed. Retired versions are
+ * deleted after FORGET_AFTER_MS, and a writer whose read is older than MAX_READ_AGE_MS reads again.
  */
+const MAX_READ_AGE_MS = 5_000;
+const FORGET_AFTER_MS = 120_000;
+
 export class VersionedState<S> {
   readonly #log: VersionLog<S>;
   readonly #initial: () => S;
@@ -89,6 +100,7 @@ export class VersionedState<S> {
 
   async #commit(scope: string, key: string, batch: readonly Queued<S>[]): Promise<void> {
     for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
+      const readAt = Date.now();
       const head = await this.#log.latest(scope, key);
       const version = head?.version ?? 0;
       const before = head?.state ?? this.#initial();
@@ -106,11 +118,9 @@ export class VersionedState<S> {
       });
       const changed = JSON.stringify(state) !== JSON.stringify(before);
       const next = version + 1;
+      if (changed && Date.now() - readAt > MAX_READ_AGE_MS) continue;
       if (!changed || (await this.#log.append(scope, { _id: this.#log.versionId(scope, key, next), key, version: next, state, at: now }))) {
-        if (changed && next % this.#keep === 0) {
-          // Best effort: a failed prune leaves old versions that the next prune removes.
-          void this.#log.prune(scope, key, next - this.#keep).catch(() => {});
-        }
+        if (changed && next % this.#keep === 0) void this.#prune(scope, key, next);
         batch.forEach((entry, index) => {
           const outcome = outcomes[index]!;
           if (outcome.ok) entry.resolve(outcome.value);
@@ -121,5 +131,17 @@ export class VersionedState<S> {
       await sleep(Math.random() * (2 + attempt * 2)); // another replica won this version: spread the retries
     }
     throw new MeshError("OVERLOADED", "too many concurrent changes; try again", { retryAfterMs: 50 });
+  }
+
+  /** Best effort: what a failed prune leaves behind, a later one takes. */
+  async #prune(scope: string, key: string, newest: number): Promise<void> {
+    try {
+      for (let version = Math.max(1, newest - 2 * this.#keep + 1); version <= newest - this.#keep; version++) {
+        await this.#log.retire(scope, key, version);
+      }
+      await this.#log.forget(scope, key, Date.now() - FORGET_AFTER_MS);
+    } catch {
+      // the next prune retires and forgets these too
+    }
   }
 }
