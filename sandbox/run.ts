@@ -34,7 +34,8 @@ const options = new Command("sandbox")
 
 const recentEvents: string[] = [];
 const firstFailure = new Map<string, string>();
-let note: (line: string) => void = (line) => process.stderr.write(`${line}\n`);
+/** Before the dashboard: a line above the progress spinner (which redraws itself on its next tick). */
+let note: (line: string) => void = (line) => process.stderr.write(`${process.stderr.isTTY ? "\r\x1b[K" : ""}${line}\n`);
 function onEvent(event: SupervisorEvent): void {
   if ((event.type === "crashed" || event.type === "not-ready") && !firstFailure.has(event.actor)) firstFailure.set(event.actor, event.logFile);
   const line = describeEvent(event);
@@ -51,15 +52,22 @@ const finished = new Promise<string>((resolve) => {
   finish = resolve;
 });
 let signals = 0;
+function requestStop(reason: string): void {
+  signals++;
+  if (signals > 1) {
+    process.stderr.write("\nstopping at once (replicas and servers get SIGTERM as this process exits)\n");
+    process.exit(130);
+  }
+  finish(reason);
+}
 // Claimed before anything starts: the server helpers then leave the signals to us.
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    signals++;
-    if (signals > 1) {
-      process.stderr.write("\nstopping at once (replicas and servers get SIGTERM as this process exits)\n");
-      process.exit(130);
-    }
-    finish(signal);
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => requestStop(signal));
+// On a terminal, Ctrl-C is read as a key rather than sent as SIGINT to the whole process group:
+// the servers would get it too and stop before the replicas have drained.
+if (process.stdin.isTTY) {
+  process.stdin.setRawMode(true);
+  process.stdin.on("data", (keys: Buffer) => {
+    if (keys.includes(0x03) || keys.includes(0x71)) requestStop("Ctrl-C"); // Ctrl-C or q
   });
 }
 
@@ -96,14 +104,19 @@ async function shutdown(): Promise<void> {
   if (sandbox) await consoleSteps(process.stderr)("stopping replicas (drain), provider and servers", () => sandbox!.stop());
 }
 
+function exit(code: number): never {
+  if (process.stdin.isTTY) process.stdin.setRawMode(false);
+  process.exit(code);
+}
+
 main().then(
   async (code) => {
     await shutdown();
-    process.exit(code);
+    exit(code);
   },
   async (error: unknown) => {
     process.stderr.write(`sandbox: ${error instanceof Error ? error.message : String(error)}\n`);
     await shutdown().catch(() => {});
-    process.exit(1);
+    exit(1);
   },
 );

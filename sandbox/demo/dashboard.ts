@@ -65,7 +65,7 @@ export function tenantRows(state: DashboardState): string[][] {
 /** The full-screen view, redrawn in place on a terminal. */
 export function renderDashboard(state: DashboardState): string[] {
   const lines = [
-    `Meshwork sandbox  ${(state.elapsedMs / 1000).toFixed(0)}s  ${state.natsUrl}  (join: ${state.envFile}; Ctrl-C stops)`,
+    `Meshwork sandbox  ${(state.elapsedMs / 1000).toFixed(0)}s  ${state.natsUrl}  (join: ${state.envFile}; Ctrl-C or q stops)`,
     "",
     ...textTable(["actor", "replicas", "req/s", "demo calls", "errors by code", "p50", "p99"], actorRows(state)),
     "",

@@ -17,6 +17,7 @@ export interface ReplicaSupervisorOptions {
   readonly logDir: string;
   /** Environment of every replica (NATS_URL, MONGO_URL, OPENAI_BASE_URL, ...). */
   readonly env: Readonly<Record<string, string>>;
+  /** How long a starting replica may take to answer (default 2 min: a busy 2-core machine is slow). */
   readonly readyTimeoutMs?: number;
   readonly stopGraceMs?: number;
   readonly backoff?: BackoffPolicy;
@@ -38,7 +39,7 @@ export class ReplicaSupervisor {
 
   constructor(options: ReplicaSupervisorOptions) {
     this.#options = options;
-    const { nc, env, readyTimeoutMs = 60_000 } = options;
+    const { nc, env, readyTimeoutMs = 120_000 } = options;
     for (const actor of options.actors) {
       this.#actors.set(actor, new ActorReplicas(actor, {
         logDir: options.logDir,

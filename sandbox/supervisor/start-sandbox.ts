@@ -99,12 +99,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const nc = await connect({ servers: nats.url, name: "meshwork-sandbox", maxReconnectAttempts: -1 });
     cleanups.push(() => nc.drain().catch(() => nc.close()));
 
+    let readyCount = 0;
+    let onReady = () => {};
     const supervisor = new ReplicaSupervisor({
       nc,
       actors: actorNames,
       logDir,
       readyTimeoutMs: options.readyTimeoutMs,
-      onEvent: options.onEvent,
+      onEvent: (event) => {
+        if (event.type === "ready") {
+          readyCount++;
+          onReady();
+        }
+        options.onEvent?.(event);
+      },
       env: {
         NATS_URL: nats.url,
         MONGO_URL: mongo.url,
@@ -118,15 +126,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     cleanups.push(() => supervisor.stopAll());
     const failedActors = await step(`${actorNames.length} actors × ${replicas} replicas`, async (update) => {
-      let ready = 0;
       const total = actorNames.length * replicas;
-      update(`0/${total} ready`);
-      const outcomes = await Promise.all(actorNames.map(async (actor) => {
-        const outcome = await supervisor.scale(actor, replicas);
-        ready += outcome.ready.length;
-        update(`${ready}/${total} ready`);
-        return outcome;
-      }));
+      onReady = () => update(`${readyCount}/${total} ready`);
+      onReady();
+      const outcomes = await Promise.all(actorNames.map((actor) => supervisor.scale(actor, replicas)));
+      onReady = () => {};
       return outcomes.filter((o) => o.failed.length > 0).map((o) => o.actor);
     });
 
