@@ -62,6 +62,7 @@ export class VersionedState<S> {
   readonly #keep: number;
   readonly #maxAttempts: number;
   readonly #queues = new Map<string, Queued<S>[]>();
+  readonly #pruning = new Set<Promise<void>>();
 
   constructor(log: VersionLog<S>, options: VersionedStateOptions<S>) {
     this.#log = log;
@@ -72,6 +73,11 @@ export class VersionedState<S> {
 
   async read(scope: string, key: string): Promise<S> {
     return (await this.#log.latest(scope, key))?.state ?? this.#initial();
+  }
+
+  /** Resolves once the pruning started so far has finished (for tests and orderly shutdown). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.#pruning]);
   }
 
   update<R>(scope: string, key: string, operation: Operation<S, R>): Promise<R> {
@@ -120,7 +126,10 @@ export class VersionedState<S> {
       const next = version + 1;
       if (changed && Date.now() - readAt > MAX_READ_AGE_MS) continue;
       if (!changed || (await this.#log.append(scope, { _id: this.#log.versionId(scope, key, next), key, version: next, state, at: now }))) {
-        if (changed && next % this.#keep === 0) void this.#prune(scope, key, next);
+        if (changed && next % this.#keep === 0) {
+          const pruning = this.#prune(scope, key, next).finally(() => this.#pruning.delete(pruning));
+          this.#pruning.add(pruning);
+        }
         batch.forEach((entry, index) => {
           const outcome = outcomes[index]!;
           if (outcome.ok) entry.resolve(outcome.value);
