@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { z } from "zod";
-import { aiCapacityContract, type LeaseGrant } from "../../protocol/ai-capacity.ts";
+import { aiCapacityContract, type LeaseGrant, type ModelPrice } from "../../protocol/ai-capacity.ts";
 import type { RequestContract } from "../../protocol/contract.ts";
 import { MeshError, isMeshError, type WorkContext } from "../../runtime/index.ts";
 
@@ -41,20 +41,28 @@ export async function leaseCapacity(context: WorkContext, request: { service: st
 }
 
 /**
- * Settles with the provider's reported usage; returns the cost. Runs on its own deadline (the
- * answer exists, the books must follow) and retries retryable failures. When it still fails
- * the lease expires by itself in ai-capacity; the cost is then unknown here and reported as 0.
+ * Settles with the provider's reported usage; returns the cost ai-capacity booked. It runs on
+ * its own deadline, at least BOOKKEEPING_TIMEOUT_MS (the answer exists, the books must follow),
+ * and retries retryable failures. When it still fails the cost is computed from the lease's
+ * prices and the lease expires in ai-capacity by itself; the failure is logged as an error.
  */
-export async function settleLease(context: WorkContext, leaseId: string, usage: { promptTokens: number; completionTokens: number }): Promise<number> {
+export async function settleLease(context: WorkContext, lease: LeaseGrant, usage: { promptTokens: number; completionTokens: number }, reserveMs: number): Promise<number> {
   try {
-    const settled = await call(context, aiCapacityContract.requests.settle, { leaseId, ...usage, requests: 1 }, {
-      deadline: Date.now() + BOOKKEEPING_TIMEOUT_MS, maxAttempts: 3,
+    const settled = await call(context, aiCapacityContract.requests.settle, { leaseId: lease.leaseId, ...usage, requests: 1 }, {
+      deadline: Math.max(Date.now() + BOOKKEEPING_TIMEOUT_MS, context.deadline - reserveMs), maxAttempts: 3,
     });
     return settled.costUsd;
   } catch (error) {
-    context.log.error({ err: isMeshError(error) ? error.message : error, leaseId }, "settling a lease failed; it will expire unsettled");
-    return 0;
+    context.log.error({ err: isMeshError(error) ? error.message : error, leaseId: lease.leaseId }, "settling a lease failed; it will expire unsettled");
+    return costFromPrice(lease.price, usage);
   }
+}
+
+/** The same arithmetic as ai-capacity's settlement: whole nano-dollars per token. */
+export function costFromPrice(price: ModelPrice, usage: { promptTokens: number; completionTokens: number }): number {
+  const inputNano = Math.round(price.inputPerMillion * 1000);
+  const outputNano = Math.round(price.outputPerMillion * 1000);
+  return (usage.promptTokens * inputNano + usage.completionTokens * outputNano) / 1e9;
 }
 
 /** Returns an unused lease's capacity and budget at once (the call failed without usage). */

@@ -58,7 +58,7 @@ export async function attemptModel(services: AttemptServices, context: WorkConte
     signalProvider(context, { model, outcome: "ok", latencyMs: outcome.latencyMs });
     const usage = { promptTokens: outcome.answer.promptTokens, completionTokens: outcome.answer.completionTokens };
     const [costUsd] = await Promise.all([
-      settleLease(context, lease.leaseId, usage),
+      settleLease(context, lease, usage, services.config.deadlineReserveMs),
       logCall(context, input.policy, { ...record, ...usage, outcome: "ok" }),
     ]);
     return { ok: true, model, answer: outcome.answer, costUsd };

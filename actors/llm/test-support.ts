@@ -8,7 +8,7 @@ import { llmContract, UsageEvent } from "../../protocol/llm.ts";
 import { streamName } from "../../protocol/subjects.ts";
 import { tenantsContract, type TenantPolicyFields } from "../../protocol/tenants.ts";
 import { usageContract } from "../../protocol/usage.ts";
-import { MeshError, MeshClient, actorClient, isMeshError } from "../../runtime/index.ts";
+import { MeshError, MeshClient, actorClient, isMeshError, type ActorDefinition, type RunningActor } from "../../runtime/index.ts";
 import { startInProcess } from "../../runtime/testing/replicas.ts";
 import { startTestProvider } from "../../sandbox/provider/test-provider.ts";
 import type { TestServers } from "../../sandbox/testing/test-servers.ts";
@@ -30,6 +30,24 @@ export const TEST_POLICY: TenantPolicyFields = {
   retention: { storePrompts: false, retentionDays: 7 },
 };
 
+const startedActors: RunningActor[] = [];
+
+/**
+ * Call at the top of a test file BEFORE useTestServers(): `after` hooks run in the order they
+ * were registered, and an actor stopped after its NATS server is gone waits seconds to drain.
+ */
+export function stopActorsFirst(): void {
+  after(() => Promise.all(startedActors.splice(0).map((running) => running.stop())));
+}
+
+/** startInProcess, remembered for stopActorsFirst. */
+// `any`: an actor definition of any contract (handler parameter types make them invariant).
+export async function startActorForTest(definition: ActorDefinition<any>, servers: TestServers, overrides: Record<string, unknown> = {}): Promise<RunningActor> {
+  const running = await startInProcess(definition, servers, overrides);
+  startedActors.push(running);
+  return running;
+}
+
 export interface MeshOptions {
   readonly llm?: LlmConfigInput;
   readonly llmReplicas?: number;
@@ -43,14 +61,14 @@ export interface MeshOptions {
 export async function startLlmMesh(servers: TestServers, options: MeshOptions = {}) {
   const provider = await startTestProvider();
   after(() => provider.stop());
-  await startInProcess(tenantsActor, servers);
+  await startActorForTest(tenantsActor, servers);
   const capacityActor = createAiCapacityActor(parseAiCapacityConfig(options.aiCapacity));
-  for (let i = 0; i < (options.capacityReplicas ?? 1); i++) await startInProcess(capacityActor, servers);
+  for (let i = 0; i < (options.capacityReplicas ?? 1); i++) await startActorForTest(capacityActor, servers);
   for (let i = 0; i < (options.llmReplicas ?? 1); i++) {
     // A definition per replica: each gets its own circuits and caches, as separate processes would.
-    await startInProcess(createLlmActor({ baseURL: provider.baseURL, apiKey: "test", ...options.llm }), servers);
+    await startActorForTest(createLlmActor({ baseURL: provider.baseURL, apiKey: "test", ...options.llm }), servers);
   }
-  if (options.usage) await startInProcess(createUsageActor(options.usage), servers);
+  if (options.usage) await startActorForTest(createUsageActor(options.usage), servers);
   const nc = await connect({ servers: servers.natsUrl });
   after(() => nc.close());
   const mesh = new MeshClient(nc, { service: "test-app", defaultTimeoutMs: 20_000 });

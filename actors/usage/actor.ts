@@ -6,15 +6,15 @@ import { parseUsageConfig, usageConfigFromEnv, type UsageConfig, type UsageConfi
 import { createUsageConsumer } from "./consume-usage.ts";
 import { createPolicyCache } from "./policy-cache.ts";
 import { reportUsage } from "./report.ts";
-import { APPLIED_EVENTS, BUDGET_WARNINGS, USAGE_DAILY } from "./usage-records.ts";
+import { BUDGET_WARNINGS, SPEND_CHECKPOINTS, USAGE_RECORDS } from "./usage-records.ts";
 
 /** The usage actor for one configuration; the policy cache and warning memory live per process. */
 export function createUsageActor(configInput: UsageConfig | UsageConfigInput = {}) {
   const config = parseUsageConfig(configInput);
   const consumeUsage = createUsageConsumer({
-    timing: { claimMs: config.ackWaitMs, claimMarginMs: config.claimMarginMs, memoryTtlMs: config.appliedEventTtlMs },
+    retentionDays: config.retentionDays,
     policies: createPolicyCache(config.policyCacheMs),
-    warnings: createBudgetWarnings(),
+    warnings: createBudgetWarnings({ everyMs: config.checkpointEveryMs, safetyMs: config.checkpointSafetyMs }),
   });
   return defineActor({
     name: "usage",
@@ -22,20 +22,19 @@ export function createUsageActor(configInput: UsageConfig | UsageConfigInput = {
     description: "Per-tenant, per-service, per-model daily usage and cost from llm usage events; budget warnings",
     contract: usageContract,
     collections: {
-      [USAGE_DAILY]: {
-        tenantOwned: true,
-        indexes: [{ key: { tenant: 1, day: 1, service: 1, model: 1 }, unique: true, name: "one_bucket_per_tenant_day_service_model" }],
-      },
-      [APPLIED_EVENTS]: {
+      [USAGE_RECORDS]: {
         tenantOwned: true,
         expires: true,
-        indexes: [{ key: { tenant: 1, eventId: 1 }, unique: true, name: "one_record_per_event" }],
+        // One declared index per collection: FerretDB 1.24 crashes re-creating several in one call.
+        // Uniqueness per event comes from `_id`.
+        indexes: [{ key: { tenant: 1, day: 1, appliedAt: 1 }, name: "records_by_day" }],
       },
-      [BUDGET_WARNINGS]: {
+      [SPEND_CHECKPOINTS]: {
         tenantOwned: true,
         expires: true,
-        indexes: [{ key: { tenant: 1, period: 1, threshold: 1 }, unique: true, name: "one_warning_per_period_and_threshold" }],
+        indexes: [{ key: { tenant: 1, period: 1, until: -1 }, name: "checkpoints_by_period" }],
       },
+      [BUDGET_WARNINGS]: { tenantOwned: true, expires: true },
     },
     handlers: { report: reportUsage },
     consumers: [consumeEvent({
@@ -44,8 +43,6 @@ export function createUsageActor(configInput: UsageConfig | UsageConfigInput = {
       ackWaitMs: config.ackWaitMs,
       batchSize: config.batchSize,
       maxAckPending: config.maxAckPending,
-      // Waiting out another delivery's claim takes a few redeliveries; schema failures are never retried.
-      maxDeliver: 10,
     })],
     limits: { maxInFlight: 64 },
   });

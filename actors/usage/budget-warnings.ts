@@ -2,8 +2,9 @@ import type { UsageEvent } from "../../protocol/llm.ts";
 import type { TenantPolicy } from "../../protocol/tenants.ts";
 import { usageContract } from "../../protocol/usage.ts";
 import { isMeshError, type WorkContext } from "../../runtime/index.ts";
-import { budgetPeriod, daysOfPeriod, fromNanoUsd, toNanoUsd } from "./days.ts";
-import { BUDGET_WARNINGS, USAGE_DAILY, type BudgetWarningRecord, type DailyUsage } from "./usage-records.ts";
+import { budgetPeriod, fromNanoUsd, toNanoUsd } from "./days.ts";
+import { periodSpendNanoUsd, type CheckpointRules } from "./period-spend.ts";
+import { BUDGET_WARNINGS, type BudgetWarningRecord } from "./usage-records.ts";
 
 export const THRESHOLDS = [80, 100] as const;
 const WARNING_RECORD_TTL_MS = 62 * 86_400_000;
@@ -15,32 +16,22 @@ const REMEMBERED_LIMIT = 10_000;
  * stored event (Nats-Msg-Id); the `budget_warnings` record stops later ones for good; a
  * per-process set of what was recorded saves the database a read on every event.
  */
-export function createBudgetWarnings() {
+export function createBudgetWarnings(checkpoints: CheckpointRules) {
   const recorded = new Set<string>();
   const remember = (key: string) => {
     if (recorded.size >= REMEMBERED_LIMIT) recorded.clear();
     recorded.add(key);
   };
 
-  async function spentNanoUsd(context: WorkContext, period: string): Promise<number> {
-    const { first, last } = daysOfPeriod(period);
-    // One accumulator per $group: FerretDB computes only the first one.
-    const [sum] = await context.store.collection<DailyUsage>(USAGE_DAILY).aggregate<{ cost: number }>(context.tenant, [
-      { $match: { day: { $gte: first, $lte: last } } },
-      { $group: { _id: null, cost: { $sum: "$costNanoUsd" } } },
-    ]);
-    return sum?.cost ?? 0;
-  }
-
   async function emit(context: WorkContext, warning: { period: string; threshold: number; spentUsd: number; budgetUsd: number }, key: string): Promise<void> {
     const records = context.store.collection<BudgetWarningRecord>(BUDGET_WARNINGS);
-    if (await records.findOne(context.tenant, { period: warning.period, threshold: warning.threshold })) return remember(key);
+    if (await records.findOne(context.tenant, { _id: `${context.tenant}/${warning.period}/${warning.threshold}` })) return remember(key);
     await context.publish(usageContract.events.budgetWarning, {
       tenant: context.tenant, threshold: warning.threshold as 80 | 100, spentUsd: warning.spentUsd, budgetUsd: warning.budgetUsd, period: warning.period,
     }, { eventId: key });
     const at = new Date();
     try {
-      await records.insertOne(context.tenant, { ...warning, at, expiresAt: new Date(at.getTime() + WARNING_RECORD_TTL_MS) });
+      await records.insertOne(context.tenant, { _id: `${context.tenant}/${warning.period}/${warning.threshold}`, ...warning, at, expiresAt: new Date(at.getTime() + WARNING_RECORD_TTL_MS) });
     } catch (error) {
       if (!isMeshError(error) || error.code !== "CONFLICT") throw error;
     }
@@ -55,7 +46,7 @@ export function createBudgetWarnings() {
       const period = budgetPeriod(event.at, policy.budget.period);
       const open = THRESHOLDS.filter((threshold) => !recorded.has(`${context.tenant}:${period}:${threshold}`));
       if (open.length === 0) return;
-      const spent = await spentNanoUsd(context, period);
+      const spent = await periodSpendNanoUsd(context, period, checkpoints);
       const budgetNano = toNanoUsd(policy.budget.amountUsd);
       for (const threshold of open) {
         if (spent * 100 < budgetNano * threshold) continue;

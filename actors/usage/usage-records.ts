@@ -1,10 +1,10 @@
 /** Collections of the usage actor and the shapes stored in them. */
 
-export const USAGE_DAILY = "usage_daily";
-export const APPLIED_EVENTS = "applied_events";
+export const USAGE_RECORDS = "usage_records";
+export const SPEND_CHECKPOINTS = "spend_checkpoints";
 export const BUDGET_WARNINGS = "budget_warnings";
 
-/** The counters of one tenant, service, model and UTC day. */
+/** The counters one event adds. */
 export interface UsageCounters {
   requests: number;
   promptTokens: number;
@@ -18,27 +18,34 @@ export interface UsageCounters {
 
 export const COUNTER_NAMES: readonly (keyof UsageCounters)[] = ["requests", "promptTokens", "completionTokens", "costNanoUsd", "cacheHits", "errors", "rejected"];
 
-export interface BucketKey {
+/**
+ * One applied event, inserted once and never updated: `_id` is `${tenant}/${eventId}`, and an
+ * insert refused for a duplicate `_id` is the one write FerretDB makes atomic under concurrency.
+ */
+export interface UsageRecord extends UsageCounters {
+  _id: string;
+  eventId: string;
   day: string;
   service: string;
   model: string;
+  /** When this replica stored it; spend checkpoints cover records by this time. */
+  appliedAt: Date;
+  expiresAt: Date;
 }
 
-export interface DailyUsage extends BucketKey, Partial<UsageCounters> {
-  /** Ids of events being applied right now: the guard that makes each increment happen once. */
-  applying?: string[];
-}
-
-/** Memory of applied events, kept longer than any redelivery can come. */
-export interface AppliedEvent extends BucketKey {
-  eventId: string;
-  state: "applying" | "applied";
-  /** When the delivery now applying it claimed it; a claim older than ack wait + margin may be taken over. */
-  claimedAt: Date;
+/** The period's spend over every record applied before `until`; immutable once written. */
+export interface SpendCheckpoint {
+  /** `${tenant}/${period}/${until in epoch ms}`. */
+  _id: string;
+  period: string;
+  until: Date;
+  costNanoUsd: number;
   expiresAt: Date;
 }
 
 export interface BudgetWarningRecord {
+  /** `${tenant}/${period}/${threshold}`. */
+  _id: string;
   period: string;
   threshold: number;
   spentUsd: number;

@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import { jetstream } from "@nats-io/jetstream";
+import { headers as natsHeaders } from "@nats-io/nats-core";
+import { createActorStore, createMongoClient } from "../../runtime/store/index.ts";
+import { useTestServers } from "../../sandbox/testing/test-servers.ts";
+import { startActorForTest, stopActorsFirst, storedUsageEvents, sumOf, untilUsageConsumed } from "../llm/test-support.ts";
+import { createUsageActor } from "./actor.ts";
+import { applyUsageEvent } from "./apply-event.ts";
+import { utcDay } from "./days.ts";
+import { startUsageHarness, usageEvent } from "./test-support.ts";
+
+stopActorsFirst();
+const servers = await useTestServers();
+const definition = createUsageActor({ ackWaitMs: 2000 });
+await startActorForTest(definition, servers);
+const harness = await startUsageHarness(servers);
+const mongo = createMongoClient(servers.mongoUrl);
+after(() => mongo.close());
+const store = createActorStore({ client: mongo, actor: "usage", prefix: servers.databasePrefix, collections: definition.collections });
+
+const today = utcDay(new Date());
+const yesterday = utcDay(new Date(Date.now() - 86_400_000));
+
+test("aggregates per service, model and UTC day equal the sum of the events", async () => {
+  await harness.createTenant("acme");
+  const shapes = [
+    { service: "checkout", model: "gpt-4o-mini", at: new Date().toISOString() },
+    { service: "search", model: "gpt-4o", at: new Date().toISOString(), costUsd: 0.0025 },
+    { service: "search", model: "gpt-4o-mini", at: `${yesterday}T23:59:59.000Z`, cacheHit: true, costUsd: 0, promptTokens: 0, completionTokens: 0 },
+    { service: "checkout", model: "gpt-4o", at: `${yesterday}T00:00:00.000Z`, outcome: "rejected" as const, costUsd: 0, promptTokens: 0, completionTokens: 0 },
+    { service: "checkout", model: "gpt-4o-mini", at: new Date().toISOString(), outcome: "error" as const, costUsd: 0, promptTokens: 0, completionTokens: 0 },
+  ];
+  for (let i = 0; i < 20; i++) await harness.publish(usageEvent({ tenant: "acme", promptTokens: 10 + i, ...shapes[i % shapes.length] }));
+  await harness.publish(usageEvent({ tenant: "other", costUsd: 5 }));
+  await untilUsageConsumed(harness.jsm);
+
+  const events = await storedUsageEvents(harness.jsm, "acme");
+  const report = await harness.usage.report({ from: yesterday, to: today, groupBy: "model" }, { tenant: "acme" });
+  assert.deepEqual([report.tenant, report.from, report.to], ["acme", yesterday, today]);
+  assert.deepEqual({ ...report.total, costUsd: Math.round(report.total.costUsd * 1e9) }, {
+    key: "total",
+    requests: 20,
+    promptTokens: sumOf(events, (e) => e.promptTokens),
+    completionTokens: sumOf(events, (e) => e.completionTokens),
+    costUsd: Math.round(sumOf(events, (e) => e.costUsd) * 1e9),
+    cacheHits: 4,
+    errors: 4,
+    rejected: 4,
+  });
+  assert.deepEqual(report.rows.map((row) => [row.key, row.requests]), [["gpt-4o", 8], ["gpt-4o-mini", 12]]);
+  const byDay = await harness.usage.report({ from: yesterday, to: today }, { tenant: "acme" });
+  assert.deepEqual(byDay.rows.map((row) => [row.key, row.requests]), [[yesterday, 8], [today, 12]]);
+  const todayOnly = await harness.usage.report({ groupBy: "service" }, { tenant: "acme" });
+  assert.deepEqual(todayOnly.rows.map((row) => [row.key, row.requests]), [["checkout", 8], ["search", 4]]);
+  assert.equal((await harness.usage.report({}, { tenant: "nobody-yet" })).total.requests, 0);
+});
+
+test("an event is applied once however often, and at the same moment, it is delivered", async () => {
+  const repeated = usageEvent({ tenant: "burst", service: "fanout", costUsd: 0.5, completionTokens: 1000 });
+  const distinct = Array.from({ length: 25 }, (_, i) => usageEvent({ tenant: "burst", service: "fanout", completionTokens: i, costUsd: 0 }));
+  const results = await Promise.all([
+    ...Array.from({ length: 10 }, () => applyUsageEvent(store, "burst", "same-event", repeated, 30)),
+    ...distinct.map((event, i) => applyUsageEvent(store, "burst", `event-${i}`, event, 30)),
+  ]);
+  assert.equal(results.slice(0, 10).filter(Boolean).length, 1, "one of ten simultaneous deliveries applies it");
+  assert.ok(results.slice(10).every(Boolean));
+  assert.equal(await applyUsageEvent(store, "burst", "same-event", repeated, 30), false, "a later redelivery changes nothing");
+  const report = await harness.usage.report({}, { tenant: "burst" });
+  assert.deepEqual([report.total.requests, report.total.completionTokens, report.total.costUsd], [26, 1300, 0.5]);
+});
+
+test("malformed events and events naming another tenant than their header are dead-lettered, not counted", async () => {
+  await harness.publish(usageEvent({ tenant: "victim", costUsd: 1 }), "intruder");
+  const headers = natsHeaders();
+  headers.set("Mw-Tenant", "victim");
+  headers.set("Mw-Event-Id", "malformed-1");
+  await jetstream(harness.nc).publish("events.llm.usage", JSON.stringify({ tenant: "victim", costUsd: "lots" }), { headers, msgID: "malformed-1" });
+  await untilUsageConsumed(harness.jsm);
+  const { state } = await harness.jsm.streams.info("DLQ_USAGE");
+  assert.equal(state.messages, 2);
+  assert.equal((await harness.usage.report({}, { tenant: "victim" })).total.requests, 0);
+  assert.equal((await harness.usage.report({}, { tenant: "intruder" })).total.requests, 0);
+});
+
+test("bad report queries get BAD_REQUEST", async () => {
+  for (const query of [
+    { from: "2024-02-30" },
+    { from: "2024-03-02", to: "2024-03-01" },
+    { from: "2023-01-01", to: "2024-12-31" },
+    { groupBy: "tenant" },
+    { from: 20240101 },
+    { tenant: "someone-else" },
+  ]) {
+    await assert.rejects(harness.usage.report(query as never, { tenant: "acme" }), (error: { code?: string }) => error.code === "BAD_REQUEST", JSON.stringify(query));
+  }
+  await assert.rejects(harness.usage.report({}, {}), (error: { code?: string }) => error.code === "BAD_REQUEST", "no tenant header");
+});
