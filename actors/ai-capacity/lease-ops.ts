@@ -33,15 +33,17 @@ export function grant(params: GrantParams) {
     if (!levels.every((level) => holds(level, amount))) {
       throw new MeshError("RATE_LIMITED", "rate limit reached", { retryAfterMs: Math.max(1, waitMs) });
     }
-    const budget = budgetOf(state, lease.period);
-    if (budget.spentNanoUsd + budget.reservedNanoUsd + lease.reservedNanoUsd > params.budgetLimitNanoUsd) {
+    const committed = state.budgets.filter((budget) => budget.period === lease.period)
+      .reduce((sum, budget) => sum + budget.spentNanoUsd + budget.reservedNanoUsd, 0);
+    if (committed + lease.reservedNanoUsd > params.budgetLimitNanoUsd) {
       throw new MeshError("OVER_BUDGET", "the tenant's budget cannot cover this lease");
     }
+    // Checked everything: from here on the operation only changes the state.
     plan.forEach((bucket, index) => {
       const level = levels[index]!;
       setLevel(state, bucket.key, { tokens: level.tokens - amount.tokens, requests: level.requests - amount.requests, updatedAt: level.updatedAt }, bucket.effective);
     });
-    budget.reservedNanoUsd += lease.reservedNanoUsd;
+    budgetOf(state, lease.period).reservedNanoUsd += lease.reservedNanoUsd;
     state.open.push(lease);
     compact(state, now, params.retention);
   };
