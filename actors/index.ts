@@ -1,7 +1,9 @@
 /** Every actor of the mesh, listed explicitly (no registration by side effect). */
 import type { ActorDefinition } from "../runtime/index.ts";
+import { aiCapacityActor } from "./ai-capacity/actor.ts";
 import { tenantsActor } from "./tenants/actor.ts";
 
 export const actors: Readonly<Record<string, ActorDefinition>> = {
   tenants: tenantsActor as unknown as ActorDefinition,
+  "ai-capacity": aiCapacityActor as unknown as ActorDefinition,
 };
