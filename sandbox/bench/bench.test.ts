@@ -120,3 +120,17 @@ test("profileTimes sums self time per function and owner, and inclusive time onc
   assert.equal(times.inclusiveByFunction.get("request  runtime/client/mesh-client.ts"), 4);
   assert.equal(times.selfByOwner.get("node:internal/encoding"), 2);
 });
+
+test("poolRounds pools the samples and windows of several rounds", async () => {
+  const { poolRounds } = await import("./closed-loop.ts");
+  const round = (latencies: number[], windowMs: number, errors: number) => ({
+    summary: summarize(latencies, windowMs), latenciesMs: Float64Array.from(latencies), windowMs, errors, firstError: errors ? "boom" : undefined,
+  });
+  const pooled = poolRounds([round([1, 2], 1000, 0), round([3, 4, 5, 6], 1000, 2)]);
+  assert.equal(pooled.summary.count, 6);
+  assert.equal(pooled.summary.throughput, 3);
+  assert.equal(pooled.summary.p50Ms, 3);
+  assert.equal(pooled.errors, 2);
+  assert.equal(pooled.firstError, "boom");
+  assert.throws(() => poolRounds([]), RangeError);
+});

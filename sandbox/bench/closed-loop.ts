@@ -14,6 +14,9 @@ export interface LoadOptions {
 
 export interface LoadResult {
   readonly summary: Summary;
+  /** Latencies of the operations in the window, for pooling several rounds. */
+  readonly latenciesMs: Float64Array;
+  readonly windowMs: number;
   readonly errors: number;
   /** The first error seen, for the log; errors are never fatal to the bench. */
   readonly firstError: unknown;
@@ -62,5 +65,25 @@ export async function runClosedLoop(operation: (index: number) => Promise<unknow
     for (const timer of windowTimers) clearTimeout(timer);
     closeWindow();
   }
-  return { summary: summarize(samples.values(), options.measureMs), errors, firstError };
+  const latenciesMs = samples.values();
+  return { summary: summarize(latenciesMs, options.measureMs), latenciesMs, windowMs: options.measureMs, errors, firstError };
+}
+
+/** One result from several rounds: their samples together over their windows together. */
+export function poolRounds(rounds: readonly LoadResult[]): LoadResult {
+  if (rounds.length === 0) throw new RangeError("no rounds to pool");
+  const latenciesMs = new Float64Array(rounds.reduce((total, round) => total + round.latenciesMs.length, 0));
+  let offset = 0;
+  for (const round of rounds) {
+    latenciesMs.set(round.latenciesMs, offset);
+    offset += round.latenciesMs.length;
+  }
+  const windowMs = rounds.reduce((total, round) => total + round.windowMs, 0);
+  return {
+    summary: summarize(latenciesMs, windowMs),
+    latenciesMs,
+    windowMs,
+    errors: rounds.reduce((total, round) => total + round.errors, 0),
+    firstError: rounds.find((round) => round.firstError !== undefined)?.firstError,
+  };
 }

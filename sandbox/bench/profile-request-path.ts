@@ -10,7 +10,7 @@ import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BENCH_DIR, openBenchEnvironment } from "./bench-environment.ts";
-import { measureBareRequestReply, measureMeshRequestReply } from "./scenario-request-reply.ts";
+import { openBareEcho, openMeshEcho } from "./scenario-request-reply.ts";
 
 const { values } = parseArgs({ options: { bare: { type: "boolean", default: false }, seconds: { type: "string", default: "6" } } });
 const kind = values.bare ? "bare" : "mesh";
@@ -32,8 +32,10 @@ const load = {
 const env = await openBenchEnvironment();
 try {
   const cpuBefore = process.cpuUsage();
-  const result = values.bare ? await measureBareRequestReply(env, load) : await measureMeshRequestReply(env, load);
+  const side = values.bare ? await openBareEcho(env) : await openMeshEcho(env);
+  const result = await side.measure(load);
   const cpu = process.cpuUsage(cpuBefore);
+  await side.close();
   const { throughput, p50Ms, p99Ms, count } = result.summary;
   const cpuPerRequestUs = (cpu.user + cpu.system) / (count * (load.warmupMs + load.measureMs) / load.measureMs);
   process.stdout.write(`${kind}: ${throughput.toFixed(0)} req/s, p50 ${p50Ms.toFixed(3)} ms, p99 ${p99Ms.toFixed(3)} ms, `

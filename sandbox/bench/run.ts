@@ -14,7 +14,9 @@ import { benchLeases } from "./scenario-leases.ts";
 import { benchLlm } from "./scenario-llm.ts";
 import { benchRequestReply } from "./scenario-request-reply.ts";
 
-const REQUEST_LOAD = { concurrency: 64, warmupMs: 1500, measureMs: 4000 };
+/** Per round; the three request/reply sides take turns for REQUEST_ROUNDS rounds. */
+const REQUEST_LOAD = { concurrency: 64, warmupMs: 500, measureMs: 2000 };
+const REQUEST_ROUNDS = 3;
 const LEASE_LOAD = { concurrency: 16, warmupMs: 1500, measureMs: 5000 };
 const LLM_LOAD = { concurrency: 4, warmupMs: 1500, measureMs: 6000 };
 const EVENT_LOAD = { publish: { concurrency: 64, warmupMs: 500, measureMs: 3000 }, warmupMs: 1000, measureMs: 3000, maxPacedRate: 2000 };
@@ -26,7 +28,7 @@ interface Scenario {
 }
 
 const SCENARIOS: readonly Scenario[] = [
-  { key: "rr", title: "(a/b) request/reply: bare (nats.js defaults, then noAsyncTraces), then mesh", run: (env) => benchRequestReply(env, REQUEST_LOAD) },
+  { key: "rr", title: "(a/b) request/reply: bare (nats.js defaults, then noAsyncTraces), then mesh", run: (env) => benchRequestReply(env, REQUEST_LOAD, REQUEST_ROUNDS) },
   { key: "events", title: "(c/d) events: bare JetStream, then the mesh publisher and consumer", run: (env) => benchEvents(env, EVENT_LOAD) },
   { key: "leases", title: "(e) leases: one-write request pairs, then ai-capacity lease+settle", run: async (env) => [await benchLeases(env, LEASE_LOAD)] },
   { key: "llm", title: "(f) llm: direct openai SDK calls, then llm.complete", run: async (env) => [await benchLlm(env, LLM_LOAD)] },
