@@ -55,6 +55,12 @@ async function clearOldLogs(logDir: string): Promise<void> {
   }
 }
 
+/** A server this sandbox started keeps its data for one run only: .meshwork/ does not grow run after run. */
+async function stopAndForget(server: RunningServer): Promise<void> {
+  await server.stop();
+  if (server.dataDir) await rm(server.dataDir, { recursive: true, force: true });
+}
+
 /** Everything the sandbox runs, started in order and stopped in reverse. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const workDir = options.workDir ?? WORK_DIR;
@@ -82,14 +88,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       update(server.url);
       return server;
     });
-    cleanups.push(() => nats.stop());
+    cleanups.push(() => stopAndForget(nats));
     const mongo: RunningServer = await step("MongoDB-protocol server", async (update) => {
       update(env.MONGO_URL ? `joining ${env.MONGO_URL}` : "starting (FerretDB is built with Go on first use)");
       const server = await provideMongo(env, join(workDir, "servers"));
       update(server.url);
       return server;
     });
-    cleanups.push(() => mongo.stop());
+    cleanups.push(() => stopAndForget(mongo));
     const provider = await step("OpenAI-compatible test provider", async (update) => {
       const started = await startTestProvider();
       update(started.baseURL);
