@@ -9,7 +9,8 @@ export const tenantsActor = defineActor({
   description: "Per-tenant configuration and policy: limits, budget, models, tools, prompt limits, retention",
   contract: tenantsContract,
   collections: {
-    policies: { tenantOwned: true, indexes: [{ key: { tenant: 1 }, unique: true, name: "one_policy_per_tenant" }] },
+    // One document per version; the unique index makes concurrent puts of one version race safely.
+    policies: { tenantOwned: true, indexes: [{ key: { tenant: 1, version: 1 }, unique: true, name: "one_document_per_version" }] },
   },
   handlers: { get: getTenant, put: putTenant },
   limits: { maxInFlight: 64 },

@@ -52,6 +52,15 @@ test("a put with a stale version gets CONFLICT and changes nothing", async () =>
   assert.equal((await tenants.get({}, { tenant: "stale" })).displayName, "Second");
 });
 
+test("concurrent puts of the same version: exactly one wins, the others get CONFLICT", async () => {
+  await tenants.put({ policy, expectedVersion: 0 }, { tenant: "race" });
+  const results = await Promise.all(Array.from({ length: 12 }, (_, n) =>
+    codeOf(tenants.put({ policy: { ...policy, displayName: `writer ${n}` }, expectedVersion: 1 }, { tenant: "race" }))));
+  assert.equal(results.filter((c) => c === "OK").length, 1, results.join(","));
+  assert.equal(results.filter((c) => c === "CONFLICT").length, 11);
+  assert.equal((await tenants.get({}, { tenant: "race" })).version, 2);
+});
+
 test("an unknown tenant gets NOT_FOUND, for get and for an update", async () => {
   assert.equal(await codeOf(tenants.get({}, { tenant: "nobody" })), "NOT_FOUND");
   assert.equal(await codeOf(tenants.put({ policy, expectedVersion: 3 }, { tenant: "nobody" })), "NOT_FOUND");

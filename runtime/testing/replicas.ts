@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
-import { after } from "node:test";
 import { fileURLToPath } from "node:url";
 import { startActor, type ActorDefinition, type RunningActor, RuntimeConfigSchema } from "../index.ts";
 import type { TestServers } from "../../sandbox/testing/test-servers.ts";
@@ -14,7 +13,7 @@ export async function startInProcess(definition: ActorDefinition, servers: TestS
     natsUrl: servers.natsUrl, mongoUrl: servers.mongoUrl, databasePrefix: servers.databasePrefix, logLevel: "silent", metricsPort: -1, ...overrides,
   }));
   const running = await startActor(definition, { config });
-  after(() => running.stop());
+  servers.onCleanup(() => running.stop());
   return running;
 }
 
@@ -34,7 +33,7 @@ export async function startReplicaProcess(fixture: string, servers: TestServers,
     stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = once(child, "exit");
-  after(() => { if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL"); });
+  servers.onCleanup(() => { if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL"); });
   const lines = createInterface({ input: child.stdout! });
   const ready = new Promise<string>((resolve, reject) => {
     // Keep reading after "ready": an unread pipe would fill up and stall the replica's logging.

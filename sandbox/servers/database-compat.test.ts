@@ -58,6 +58,15 @@ test("a conditional update applies only when the filter still matches (optimisti
   assert.equal((await buckets.findOne({ _id: "b" }))?.tokens, 60);
 });
 
+test("of concurrent inserts with one unique key exactly one wins (the primitive behind every race-safe write)", async () => {
+  const versions = db.collection<{ _id: string; writer: number }>("versions");
+  const results = await Promise.allSettled(Array.from({ length: 20 }, (_, writer) => versions.insertOne({ _id: "tenant-a/2", writer })));
+  assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
+  for (const result of results) {
+    if (result.status === "rejected") assert.equal((result.reason as MongoServerError).code, 11000);
+  }
+});
+
 test("$min, $max, $unset, $push and $pull", async () => {
   const docs = db.collection<{ _id: string; low?: number; high?: number; tags?: string[]; gone?: number }>("ops");
   await docs.insertOne({ _id: "d", low: 5, high: 5, tags: ["a"], gone: 1 });

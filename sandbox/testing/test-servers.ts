@@ -10,6 +10,12 @@ export interface TestServers {
   /** Unique per call: prefix every database name with it so tests never see each other's data. */
   readonly databasePrefix: string;
   readonly nats: RunningServer;
+  /**
+   * Registers cleanup that must run while the servers are still up (stopping actor replicas).
+   * Runs last-in first-out, before the servers stop. Node runs `after` hooks in the order they
+   * were registered, so a plain `after` added later would only run once NATS is gone.
+   */
+  onCleanup(cleanup: () => Promise<unknown> | unknown): void;
 }
 
 const testWorkDir = join(WORK_DIR, "test");
@@ -33,12 +39,14 @@ export async function useTestServers(): Promise<TestServers> {
   }
   const databasePrefix = `t${randomBytes(4).toString("hex")}`;
   const url = mongoUrl;
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
   after(async () => {
+    for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => {});
     await dropDatabases(url, databasePrefix).catch(() => {});
     await nats.stop();
     await mongo?.stop();
   });
-  return { natsUrl: nats.url, mongoUrl: url, databasePrefix, nats };
+  return { natsUrl: nats.url, mongoUrl: url, databasePrefix, nats, onCleanup: (cleanup) => cleanups.push(cleanup) };
 }
 
 async function dropDatabases(mongoUrl: string, prefix: string): Promise<void> {
