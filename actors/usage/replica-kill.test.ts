@@ -9,7 +9,7 @@ import { startActorForTest, stopActorsFirst, storedUsageEvents, sumOf, untilUsag
 import { createUsageActor } from "./actor.ts";
 import { startUsageHarness, usageEvent } from "./test-support.ts";
 
-const REPLICA_MAIN = fileURLToPath(new URL("./test-replica-main.ts", import.meta.url));
+const REPLICA_MAIN = fileURLToPath(new URL("./testing/replica-main.ts", import.meta.url));
 const ACK_WAIT_MS = 2000;
 stopActorsFirst();
 const servers = await useTestServers();
