@@ -2,10 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import pLimit from "p-limit";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
-import { ask, startLlmMesh, stopActorsFirst } from "./test-support.ts";
+import { ask, startLlmMesh } from "./test-support.ts";
 
 const CALLS = 300;
-stopActorsFirst();
 const servers = await useTestServers();
 const mesh = await startLlmMesh(servers, { llmReplicas: 2, capacityReplicas: 3 });
 

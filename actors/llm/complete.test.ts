@@ -2,9 +2,8 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { MongoClient } from "mongodb";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
-import { ask, failureOf, startLlmMesh, stopActorsFirst, storedUsageEvents, sumOf, untilUsageConsumed } from "./test-support.ts";
+import { ask, failureOf, startLlmMesh, storedUsageEvents, sumOf, untilUsageConsumed } from "./test-support.ts";
 
-stopActorsFirst();
 const servers = await useTestServers();
 const mesh = await startLlmMesh(servers, { usage: {} });
 const mongo = new MongoClient(servers.mongoUrl);

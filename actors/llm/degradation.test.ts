@@ -2,10 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
-import { ask, failureOf, startLlmMesh, stopActorsFirst, storedUsageEvents } from "./test-support.ts";
+import { ask, failureOf, startLlmMesh, storedUsageEvents } from "./test-support.ts";
 
 const BREAKER_FAILURES = 3;
-stopActorsFirst();
 const servers = await useTestServers();
 const mesh = await startLlmMesh(servers, {
   llm: {

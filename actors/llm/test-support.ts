@@ -30,22 +30,10 @@ export const TEST_POLICY: TenantPolicyFields = {
   retention: { storePrompts: false, retentionDays: 7 },
 };
 
-const startedActors: RunningActor[] = [];
-
-/**
- * Call at the top of a test file BEFORE useTestServers(): `after` hooks run in the order they
- * were registered, and an actor stopped after its NATS server is gone waits seconds to drain.
- */
-export function stopActorsFirst(): void {
-  after(() => Promise.all(startedActors.splice(0).map((running) => running.stop())));
-}
-
-/** startInProcess, remembered for stopActorsFirst. */
-// `any`: an actor definition of any contract (handler parameter types make them invariant).
-export async function startActorForTest(definition: ActorDefinition<any>, servers: TestServers, overrides: Record<string, unknown> = {}): Promise<RunningActor> {
-  const running = await startInProcess(definition, servers, overrides);
-  startedActors.push(running);
-  return running;
+/** startInProcess for a definition of any contract (cleanup: by the servers, before they stop). */
+// `any`: handler parameter types make definitions of different contracts incompatible.
+export function startActorForTest(definition: ActorDefinition<any>, servers: TestServers, overrides: Record<string, unknown> = {}): Promise<RunningActor> {
+  return startInProcess(definition as unknown as ActorDefinition, servers, overrides);
 }
 
 export interface MeshOptions {

@@ -4,14 +4,13 @@ import { BudgetWarning } from "../../protocol/usage.ts";
 import type { WorkContext } from "../../runtime/index.ts";
 import { createActorStore, createMongoClient } from "../../runtime/store/index.ts";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
-import { startActorForTest, stopActorsFirst, untilUsageConsumed } from "../llm/test-support.ts";
+import { startActorForTest, untilUsageConsumed } from "../llm/test-support.ts";
 import { createUsageActor } from "./actor.ts";
 import { budgetPeriod } from "./days.ts";
 import { periodSpendNanoUsd } from "./period-spend.ts";
 import { startUsageHarness, usageEvent } from "./test-support.ts";
 import { USAGE_RECORDS } from "./usage-records.ts";
 
-stopActorsFirst();
 const servers = await useTestServers();
 // Checkpoints advance on every check here, so the warnings also exercise them.
 const definition = createUsageActor({ checkpointEveryMs: 0, checkpointSafetyMs: 1000 });

@@ -2,16 +2,15 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
-import { startActorForTest, stopActorsFirst, storedUsageEvents, sumOf, untilUsageConsumed } from "../llm/test-support.ts";
+import { startActorForTest, storedUsageEvents, sumOf, untilUsageConsumed } from "../llm/test-support.ts";
 import { createUsageActor } from "./actor.ts";
 import { startUsageHarness, usageEvent } from "./test-support.ts";
 
 const REPLICA_MAIN = fileURLToPath(new URL("./testing/replica-main.ts", import.meta.url));
 const ACK_WAIT_MS = 2000;
-stopActorsFirst();
 const servers = await useTestServers();
 const harness = await startUsageHarness(servers);
 
@@ -24,7 +23,7 @@ async function startCrashingReplica(crashAfter: number) {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
-  after(() => { if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL"); });
+  servers.onCleanup(() => { if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL"); });
   for await (const line of createInterface({ input: child.stdout })) {
     if (line.startsWith("ready ")) return { exited };
   }

@@ -4,13 +4,12 @@ import { jetstream } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import { createActorStore, createMongoClient } from "../../runtime/store/index.ts";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
-import { startActorForTest, stopActorsFirst, storedUsageEvents, sumOf, untilUsageConsumed } from "../llm/test-support.ts";
+import { startActorForTest, storedUsageEvents, sumOf, untilUsageConsumed } from "../llm/test-support.ts";
 import { createUsageActor } from "./actor.ts";
 import { applyUsageEvent } from "./apply-event.ts";
 import { utcDay } from "./days.ts";
 import { startUsageHarness, usageEvent } from "./test-support.ts";
 
-stopActorsFirst();
 const servers = await useTestServers();
 const definition = createUsageActor({ ackWaitMs: 2000 });
 await startActorForTest(definition, servers);
