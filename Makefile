@@ -12,9 +12,7 @@ install: node_modules/.package-lock.json
 typecheck: install
 	npx tsc --noEmit
 
-# `check` joins this line once ai-capacity, llm and usage have their READMEs, tests and
-# registration (today `make check` lists exactly those gaps).
-test: install typecheck
+test: install typecheck check
 	npx tsx sandbox/test-run.ts
 
 # Every actor conforms to the template (sandbox/check); prints each violation and fails.
