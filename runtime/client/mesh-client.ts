@@ -25,7 +25,6 @@ export interface MeshClientOptions {
   maxAttempts?: number;
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 function decodeReply(msg: Msg): unknown {
@@ -61,7 +60,7 @@ export class MeshClient {
   }
 
   async request<R extends RequestContract>(contract: R, input: z.input<R["input"]>, options: CallOptions = {}): Promise<z.output<R["output"]>> {
-    const payload = encoder.encode(JSON.stringify(input));
+    const payload = Buffer.from(JSON.stringify(input));
     return (await this.requestBytes(contract.subject, payload, options)) as z.output<R["output"]>;
   }
 

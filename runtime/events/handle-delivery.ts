@@ -32,9 +32,12 @@ export async function handleDelivery(handling: DeliveryHandling, message: JsMsg,
     await deadLetterAndTerm(handling, message, eventId, `schema: ${parsed.reason}`);
     return;
   }
+  // A first delivery of an event published under its own id was already de-duplicated by
+  // JetStream (Nats-Msg-Id window); only redeliveries and republishes need the lookup.
+  const mayBeRepeat = deliveryCount > 1 || delivery.headers["Nats-Msg-Id"] !== eventId;
   let seen: boolean;
   try {
-    seen = (await handling.dedupe?.seen(eventId)) ?? false;
+    seen = mayBeRepeat ? ((await handling.dedupe?.seen(eventId)) ?? false) : false;
   } catch (error) {
     await handleFailure(handling, message, eventId, "dedupe", error);
     return;

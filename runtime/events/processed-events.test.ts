@@ -2,7 +2,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { MongoClient } from "mongodb";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { headers as createHeaders } from "@nats-io/nats-core";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { ensureEventStream } from "./ensure-streams.ts";
@@ -63,6 +63,23 @@ test("an event redelivered after processing (same Mw-Event-Id, new msg id) is no
   assert.equal((await consumer.info()).ackPending, 0);
 });
 
+test("a first delivery under its own event id skips the lookup; a burst of records shares round trips", async () => {
+  const event = { subject: "events.orders.counted", schema: z.object({ n: z.number() }) };
+  const dedupe = mongoDedupe(db, "billing--counted");
+  let lookups = 0;
+  const recorder = eventRecorder();
+  const consumer = await startEventConsumer({
+    nc, consumerActor: "billing", spec: { event, handler: async () => undefined, batchSize: 32 }, onEvent: recorder.listener,
+    dedupe: { seen: (id) => { lookups++; return dedupe.seen(id); }, record: (id) => dedupe.record(id) },
+    process: async () => undefined,
+  });
+  for (let n = 0; n < 50; n++) await publisher.publish(event, { n }, { eventId: `counted-${n}` });
+  await recorder.until("processed", 50);
+  await consumer.stop();
+  assert.equal(lookups, 0);
+  assert.equal(await db.collection(PROCESSED_EVENTS_COLLECTION).countDocuments({ _id: { $regex: "^billing--counted:" } as never }), 50);
+});
+
 test("bad input: a failing dedupe store retries the event instead of processing or dropping it", { timeout: 30_000 }, async () => {
   const event = { subject: "events.orders.unsure", schema: z.object({ n: z.number() }) };
   const recorder = eventRecorder();
@@ -81,7 +98,10 @@ test("bad input: a failing dedupe store retries the event instead of processing 
       processed.push(delivery.deliveryCount);
     },
   });
-  await publisher.publish(event, { n: 1 });
+  // Republished under another msg id than its event id: the consumer must look it up.
+  const h = createHeaders();
+  h.set("Mw-Event-Id", "unsure-1");
+  await jetstream(nc).publish("events.orders.unsure", JSON.stringify({ n: 1 }), { headers: h, msgID: "republish-1" });
   await recorder.until("processed");
   await consumer.stop();
   assert.deepEqual(processed, [2]);

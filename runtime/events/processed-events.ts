@@ -5,6 +5,7 @@
  * indexes, so reads ignore expired records and `record` sweeps them now and then.
  */
 import type { Collection, Db } from "mongodb";
+import { idBatcher } from "./id-batcher.ts";
 import type { EventDedupe } from "./types.ts";
 
 export const PROCESSED_EVENTS_COLLECTION = "_processed_events";
@@ -49,24 +50,42 @@ export function mongoDedupe(db: Db, durable: string, ttlMs = 7 * DAY_MS): MongoD
     return result.deletedCount;
   }
 
+  // Lookups and records that arrive together share one round trip ($in / insertMany).
+  const lookUp = idBatcher<boolean>(async (ids) => {
+    const found = await collection.find({ _id: { $in: ids.map((id) => idPrefix + id) }, expiresAt: { $gt: new Date() } }, { projection: { _id: 1 } }).toArray();
+    const seen = new Set(found.map((doc) => doc._id.slice(idPrefix.length)));
+    return new Map(ids.map((id) => [id, seen.has(id)]));
+  });
+  const store = idBatcher<true>(async (ids) => {
+    await ensureTtlIndex();
+    const expiresAt = new Date(Date.now() + ttlMs);
+    try {
+      await collection.insertMany(ids.map((id) => ({ _id: idPrefix + id, expiresAt })), { ordered: false });
+    } catch (error) {
+      const duplicates = duplicateIndexes(error)?.map((index) => idPrefix + ids[index]);
+      if (!duplicates) throw error;
+      // Already recorded (or expired and not swept yet): push their expiry forward.
+      await collection.updateMany({ _id: { $in: duplicates } }, { $set: { expiresAt } });
+    }
+    if (Date.now() - lastSweep >= SWEEP_INTERVAL_MS) await sweepExpired();
+    return new Map(ids.map((id) => [id, true]));
+  });
+
   return {
-    async seen(eventId) {
-      const found = await collection.findOne({ _id: idPrefix + eventId, expiresAt: { $gt: new Date() } }, { projection: { _id: 1 } });
-      return found !== null;
-    },
-    async record(eventId) {
-      await ensureTtlIndex();
-      try {
-        await collection.insertOne({ _id: idPrefix + eventId, expiresAt: new Date(Date.now() + ttlMs) });
-      } catch (error) {
-        if (codeOf(error) !== DUPLICATE_KEY) throw error;
-        // Already recorded (or an expired record not swept yet): push its expiry forward.
-        await collection.updateOne({ _id: idPrefix + eventId }, { $set: { expiresAt: new Date(Date.now() + ttlMs) } });
-      }
-      if (Date.now() - lastSweep >= SWEEP_INTERVAL_MS) await sweepExpired();
+    seen: (eventId) => lookUp(eventId),
+    record: async (eventId) => {
+      await store(eventId);
     },
     sweepExpired,
   };
+}
+
+/** Positions of a bulk insert's failed documents when every failure is a duplicate key, else undefined. */
+function duplicateIndexes(error: unknown): number[] | undefined {
+  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+  const list = (Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : []) as Array<{ code?: number; index?: number }>;
+  if (list.length === 0 || list.some((e) => e.code !== DUPLICATE_KEY || typeof e.index !== "number")) return undefined;
+  return list.map((e) => e.index as number);
 }
 
 function codeOf(error: unknown): unknown {

@@ -3,8 +3,6 @@ import type { ErrorCode } from "../../protocol/errors.ts";
 import { HEADERS } from "../../protocol/headers.ts";
 import type { MeshError } from "../errors.ts";
 
-const encoder = new TextEncoder();
-
 /** HTTP-like status for the NATS service API's Nats-Service-Error-Code header. */
 const SERVICE_ERROR_STATUS: Record<ErrorCode, string> = {
   BAD_REQUEST: "400", FORBIDDEN: "403", NOT_FOUND: "404", CONFLICT: "409", OVER_BUDGET: "402",
@@ -12,7 +10,8 @@ const SERVICE_ERROR_STATUS: Record<ErrorCode, string> = {
 };
 
 export function encodeData(data: unknown): Uint8Array {
-  return encoder.encode(data === undefined ? "null" : JSON.stringify(data));
+  // Buffer.from is several times cheaper than TextEncoder for small JSON (measured in the bench profile).
+  return Buffer.from(data === undefined ? "null" : JSON.stringify(data));
 }
 
 export function encodeError(error: MeshError): { payload: Uint8Array; headers: MsgHdrs } {

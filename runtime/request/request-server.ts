@@ -28,6 +28,17 @@ interface Endpoint {
   readonly stats: EndpointStats;
 }
 
+/** Runs the handler and checks its reply against the output schema (a bad reply is our bug: INTERNAL). */
+async function runHandler(endpoint: Endpoint, input: unknown, work: Work): Promise<unknown> {
+  const data = await endpoint.handler(input, work);
+  const output = endpoint.contract.output.safeParse(data);
+  if (!output.success) {
+    work.log.error({ issues: describeIssues(output.error) }, "handler returned an invalid reply");
+    throw new MeshError("INTERNAL", "internal error");
+  }
+  return output.data;
+}
+
 /**
  * Subscribes every handler of the actor with queue group = actor name and callback
  * delivery. In-flight work is bounded with p-limit (concurrency = maxInFlight, plus a
@@ -86,18 +97,9 @@ export function startRequestServer(options: {
       }
       const input = endpoint.contract.input.safeParse(body);
       if (!input.success) throw new MeshError("BAD_REQUEST", `invalid request: ${describeIssues(input.error)}`);
-      const run = async () => {
-        const data = await endpoint.handler(input.data, work);
-        const output = endpoint.contract.output.safeParse(data);
-        if (!output.success) {
-          work.log.error({ issues: describeIssues(output.error) }, "handler returned an invalid reply");
-          throw new MeshError("INTERNAL", "internal error");
-        }
-        return output.data;
-      };
       const data = endpoint.contract.mutating && meta.idempotencyKey
-        ? await idempotency.run({ work, subject: endpoint.contract.subject, key: meta.idempotencyKey, body, run })
-        : await run();
+        ? await idempotency.run({ work, subject: endpoint.contract.subject, key: meta.idempotencyKey, body, run: () => runHandler(endpoint, input.data, work) })
+        : await runHandler(endpoint, input.data, work);
       reply(msg, endpoint, started, meta.deadline, { data });
     } catch (thrown) {
       const error = toMeshError(thrown);
