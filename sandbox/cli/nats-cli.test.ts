@@ -23,10 +23,8 @@ const sandbox = await startSandbox({
 const seeder = new MeshClient(sandbox.nc);
 await seedDemoTenants(seeder);
 seeder.close();
-after(async () => {
-  await sandbox.stop();
-  await rm(workDir, { recursive: true, force: true });
-});
+servers.onCleanup(() => sandbox.stop()); // while NATS still runs, so the replicas can drain
+after(() => rm(workDir, { recursive: true, force: true }));
 
 const nats = (...args: string[]) => run(natsCli, ["--server", sandbox.natsUrl, ...args], { env: { ...process.env, NO_COLOR: "1" } });
 

@@ -26,11 +26,12 @@ const sandbox = await startSandbox({
 });
 // Steady tenants.get traffic from one simulated service, about 20 requests a second.
 const demo = await startDemo(sandbox, { services: ["admin-portal"], intensity: 10 });
-after(async () => {
+// While NATS still runs, so the replicas can drain.
+servers.onCleanup(async () => {
   await demo.stop();
   await sandbox.stop();
-  await rm(workDir, { recursive: true, force: true });
 });
+after(() => rm(workDir, { recursive: true, force: true }));
 
 function nextEvent(matches: (event: SupervisorEvent) => boolean): Promise<SupervisorEvent> {
   return new Promise((resolve) => {
