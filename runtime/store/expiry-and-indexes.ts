@@ -13,7 +13,9 @@ const NOT_IMPLEMENTED = 238;
 export async function ensureCollectionIndexes(collections: readonly IndexedCollection[], breaker: DatabaseBreaker): Promise<void> {
   for (const { spec, raw } of collections) {
     const declared = spec.indexes ?? [];
-    if (declared.length > 0) await breaker.run(() => raw.createIndexes([...declared]));
+    // One index per call: FerretDB 1.24 panics on createIndexes naming several existing indexes
+    // (the second replica or a restart would fail to start).
+    for (const index of declared) await breaker.run(() => raw.createIndexes([index]));
     if (spec.expires === true) await breaker.run(() => ensureExpiryIndex(raw));
   }
 }

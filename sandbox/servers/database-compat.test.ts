@@ -4,7 +4,7 @@
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { MongoClient, MongoServerError, type Db } from "mongodb";
+import { MongoClient, MongoServerError, type Db, type IndexDescription } from "mongodb";
 import { useTestServers } from "../testing/test-servers.ts";
 
 const servers = await useTestServers();
@@ -30,6 +30,15 @@ test("a unique index rejects a duplicate with code 11000", async () => {
   });
   await keys.insertOne({ tenant: "b", key: "k" });
   assert.equal(await keys.countDocuments({ key: "k" }), 2);
+});
+
+test("indexes ensured one call per index can be ensured again (a restart or a second replica)", async () => {
+  const multi = db.collection("multi_index");
+  const indexes: IndexDescription[] = [{ key: { tenant: 1, a: 1 }, unique: true }, { key: { tenant: 1, b: 1 } }];
+  for (const round of [1, 2]) {
+    for (const index of indexes) await multi.createIndexes([index]);
+    assert.ok((await multi.indexes()).length >= 3, `round ${round}`);
+  }
 });
 
 test("findOneAndUpdate with upsert, $inc, $set and $setOnInsert", async () => {
