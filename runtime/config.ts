@@ -5,7 +5,7 @@ export const RuntimeConfigSchema = z.object({
   natsUrl: z.string().min(1).default("nats://127.0.0.1:4222"),
   mongoUrl: z.string().min(1).default("mongodb://127.0.0.1:27017/"),
   /** Prefix for every actor database name (tests and side-by-side meshes). */
-  databasePrefix: z.string().regex(/^[a-zA-Z0-9_]*$/).default(""),
+  databasePrefix: z.string().regex(/^[a-zA-Z0-9_]+$/).optional(),
   instanceId: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Port for /metrics, /healthz, /readyz; 0 picks a free one, -1 disables the HTTP endpoint. */

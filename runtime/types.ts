@@ -27,8 +27,18 @@ export interface WorkContext {
   readonly store: ActorStore;
   /** Calls other actors; propagates tenant, deadline and trace. */
   readonly mesh: ContextMeshClient;
+  /** Counts AI tokens and cost in this process's Prometheus metrics (by tenant, service, model). */
+  recordAiUsage(usage: AiUsage): void;
   /** Publishes one of this actor's own events (durable, de-duplicated by event id). */
   publish<E extends EventContract>(event: E, payload: z.input<E["schema"]>, options?: { eventId?: string }): Promise<void>;
+}
+
+export interface AiUsage {
+  readonly service: string;
+  readonly model: string;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly costUsd: number;
 }
 
 /** A MeshClient view that inherits tenant, deadline and trace from the current work. */

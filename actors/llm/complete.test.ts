@@ -41,6 +41,10 @@ test("a completion runs end to end, its cost is attributed, and the usage report
   assert.ok(Math.abs(report.total.costUsd - sumOf(events, (e) => e.costUsd)) < 1e-9);
   assert.equal(report.total.rejected, 1);
   assert.deepEqual(report.rows.map((row) => row.key), ["checkout", "search", "test-app"]);
+
+  const exposition = await mesh.llmReplicas[0]!.metrics.registry.metrics();
+  const promptLine = exposition.split("\n").find((line) => line.startsWith("mesh_ai_tokens_total") && line.includes('tenant="acme"') && line.includes('service="checkout"') && line.includes('kind="prompt"'));
+  assert.equal(Number(promptLine?.split(" ").at(-1)), first.usage.promptTokens, "AI tokens are in the metrics by tenant, service and model");
 });
 
 test("prompts and outputs are not kept by default: the call log holds hashes and sizes only", async () => {

@@ -52,9 +52,10 @@ export async function startLlmMesh(servers: TestServers, options: MeshOptions = 
   await startActorForTest(tenantsActor, servers);
   const capacityActor = createAiCapacityActor(parseAiCapacityConfig(options.aiCapacity));
   for (let i = 0; i < (options.capacityReplicas ?? 1); i++) await startActorForTest(capacityActor, servers);
+  const llmReplicas: RunningActor[] = [];
   for (let i = 0; i < (options.llmReplicas ?? 1); i++) {
     // A definition per replica: each gets its own circuits and caches, as separate processes would.
-    await startActorForTest(createLlmActor({ baseURL: provider.baseURL, apiKey: "test", ...options.llm }), servers);
+    llmReplicas.push(await startActorForTest(createLlmActor({ baseURL: provider.baseURL, apiKey: "test", ...options.llm }), servers));
   }
   if (options.usage) await startActorForTest(createUsageActor(options.usage), servers);
   const nc = await connect({ servers: servers.natsUrl });
@@ -64,6 +65,7 @@ export async function startLlmMesh(servers: TestServers, options: MeshOptions = 
   const tenants = actorClient(mesh, tenantsContract);
   return {
     provider,
+    llmReplicas,
     nc,
     jsm,
     mesh,

@@ -17,6 +17,7 @@ export async function publishUsage(context: WorkContext, fields: UsageFields): P
     tenant: context.tenant,
     at: new Date().toISOString(),
   };
+  context.recordAiUsage(event);
   try {
     await context.publish(llmContract.events.usage, event, { eventId: randomUUID() });
   } catch (error) {

@@ -64,6 +64,12 @@ export async function startActor(definition: ActorDefinition, { config, logger }
       log,
       store,
       client,
+      recordAiUsage(tenant, usage) {
+        const labels = { tenant, service: usage.service, model: usage.model };
+        metrics.aiTokens.inc({ ...labels, kind: "prompt" }, usage.promptTokens);
+        metrics.aiTokens.inc({ ...labels, kind: "completion" }, usage.completionTokens);
+        metrics.aiCost.inc(labels, usage.costUsd);
+      },
       async publishEvent(event: EventContract, payload: unknown, meta) {
         await publisher.publish(event, payload, { ...meta, service: definition.name });
       },

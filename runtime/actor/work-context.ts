@@ -4,7 +4,7 @@ import type { EventContract, RequestContract } from "../../protocol/contract.ts"
 import type { MeshClient } from "../client/mesh-client.ts";
 import { MeshError } from "../errors.ts";
 import type { RequestMeta } from "../request/request-headers.ts";
-import type { ActorStore, ContextMeshClient, WorkContext } from "../types.ts";
+import type { ActorStore, AiUsage, ContextMeshClient, WorkContext } from "../types.ts";
 
 /** What every piece of work of one actor process shares. */
 export interface ActorEnvironment {
@@ -14,6 +14,7 @@ export interface ActorEnvironment {
   readonly store: ActorStore;
   readonly client: MeshClient;
   publishEvent(event: EventContract, payload: unknown, meta: { eventId?: string; tenant: string; traceparent: string }): Promise<void>;
+  recordAiUsage(tenant: string, usage: AiUsage): void;
 }
 
 /**
@@ -76,6 +77,10 @@ export class Work implements WorkContext {
         }),
     };
     return this.#mesh;
+  }
+
+  recordAiUsage(usage: AiUsage): void {
+    this.#environment.recordAiUsage(this.tenant, usage);
   }
 
   publish<E extends EventContract>(event: E, payload: z.input<E["schema"]>, options: { eventId?: string } = {}): Promise<void> {

@@ -51,6 +51,9 @@ export function spawnSupervised(name: string, binary: string, args: string[], lo
   const child: ChildProcess = spawn("sh", ["-c", WATCHDOG, "sh", binary, ...args], {
     stdio: ["pipe", log, log],
     env: { ...process.env, PIDFILE: pidFile },
+    // Its own process group: a Ctrl-C to ours must not stop the server before the actors
+    // using it have drained. The watchdog still ends it when we exit.
+    detached: true,
   });
   closeSync(log);
   let exitedFlag = false;
