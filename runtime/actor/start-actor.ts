@@ -96,7 +96,7 @@ export async function startActor(definition: ActorDefinition, { config, logger }
       ? await startHttpEndpoint(config.metricsPort, metrics.registry, {
           healthy: () => !nc.isClosed(),
           ready: async () => !stopping && !nc.isClosed() && (await store.ready().then(() => true, () => false)),
-        })
+        }, config.metricsHost)
       : undefined;
     log.info({ endpoints: server.endpoints.map((e) => e.subject), metricsPort: http?.port }, "actor started");
 

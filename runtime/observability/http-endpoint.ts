@@ -9,7 +9,7 @@ export interface HealthSource {
 }
 
 /** `/metrics` (Prometheus text), `/healthz` and `/readyz` on one small HTTP server. */
-export async function startHttpEndpoint(port: number, registry: Registry, health: HealthSource): Promise<{ port: number; close(): Promise<void> }> {
+export async function startHttpEndpoint(port: number, registry: Registry, health: HealthSource, host = "127.0.0.1"): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
     const reply = (status: number, body: string, type = "text/plain") => {
       response.writeHead(status, { "content-type": type }).end(body);
@@ -29,7 +29,7 @@ export async function startHttpEndpoint(port: number, registry: Registry, health
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, "127.0.0.1", resolve);
+    server.listen(port, host, resolve);
   });
   const address = server.address();
   return {
