@@ -75,6 +75,12 @@ export interface ConsumerSpec<E extends EventContract = EventContract> {
   readonly backoffMs?: readonly number[];
   /** Time a delivery may take before it is redelivered elsewhere. Default 30 s. */
   readonly ackWaitMs?: number;
+  /**
+   * Record processed event ids in the actor's database and skip repeats (default true). Turn it
+   * off only when the handler's own write is idempotent by event id (one insert per event id,
+   * as `usage` does): it saves a database write per event.
+   */
+  readonly dedupe?: boolean;
 }
 
 export interface ActorLimits {

@@ -29,7 +29,7 @@ export async function startConsumers(options: {
       consumerActor: definition.name,
       producerActor: producerOf(spec.event.subject),
       spec,
-      dedupe: mongoDedupe(db, durableHint),
+      dedupe: spec.dedupe === false ? undefined : mongoDedupe(db, durableHint),
       process: async (payload, delivery) => {
         const work = new Work(environment, {
           tenant: delivery.tenant,

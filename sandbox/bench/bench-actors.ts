@@ -44,6 +44,7 @@ export const benchContract = defineContract({
 });
 
 export const benchSinkContract = defineContract({ actor: "bench-sink", requests: {}, events: {} });
+export const benchIdempotentSinkContract = defineContract({ actor: "bench-idem-sink", requests: {}, events: {} });
 
 export const benchActor = defineActor({
   name: "bench",
@@ -69,5 +70,16 @@ export const benchSinkActor = defineActor({
   contract: benchSinkContract,
   collections: {},
   consumers: [consumeEvent({ event: benchContract.events.noted, handler: async () => {} })],
+  handlers: {},
+});
+
+/** The same consumer for a handler that is idempotent by itself: no runtime dedupe record. */
+export const benchIdempotentSinkActor = defineActor({
+  name: "bench-idem-sink",
+  version: "0.0.1",
+  description: "bench: consumes events.bench.noted without the runtime's dedupe record",
+  contract: benchIdempotentSinkContract,
+  collections: {},
+  consumers: [consumeEvent({ event: benchContract.events.noted, dedupe: false, handler: async () => {} })],
   handlers: {},
 });

@@ -14,7 +14,8 @@ import { durableName, ensureEventStream, createEventPublisher } from "../../runt
 import { newTraceparent } from "../../runtime/request/request-headers.ts";
 import { streamName } from "../../protocol/subjects.ts";
 import { startAckMonitor } from "./ack-monitor.ts";
-import { BENCH_TENANT, benchContract, benchPayload, benchSinkActor } from "./bench-actors.ts";
+import type { ActorDefinition } from "../../runtime/index.ts";
+import { BENCH_TENANT, benchContract, benchIdempotentSinkActor, benchPayload, benchSinkActor } from "./bench-actors.ts";
 import type { BenchEnvironment } from "./bench-environment.ts";
 import { runClosedLoop, type LoadOptions } from "./closed-loop.ts";
 import { runPaced } from "./paced.ts";
@@ -118,16 +119,16 @@ async function bareSide(nc: NatsConnection, jsm: JetStreamManager): Promise<Side
   };
 }
 
-async function meshSide(env: BenchEnvironment, nc: NatsConnection, jsm: JetStreamManager): Promise<Side> {
+async function meshSide(env: BenchEnvironment, nc: NatsConnection, jsm: JetStreamManager, sink: ActorDefinition = benchSinkActor): Promise<Side> {
   await ensureEventStream(jsm, benchContract.actor);
   const publisher = createEventPublisher(nc, { actor: benchContract.actor });
   const payload = benchPayload(0);
   const traceparents = Array.from({ length: 1024 }, () => newTraceparent());
   return {
     stream: streamName(benchContract.actor),
-    durable: durableName(benchSinkActor.name, "noted"),
+    durable: durableName(sink.name, "noted"),
     publish: (index) => publisher.publish(benchContract.events.noted, payload, { tenant: BENCH_TENANT, traceparent: traceparents[index & 1023]!, service: "bench" }),
-    startConsumer: () => env.startActor(benchSinkActor, "bench-sink-1"),
+    startConsumer: () => env.startActor(sink, `${sink.name}-1`),
   };
 }
 
@@ -140,10 +141,13 @@ export async function benchEvents(env: BenchEnvironment, load: EventLoad): Promi
     const mesh = await meshSide(env, nc, jsm);
     const bareFigures = await measurePublishAndDrain("bare JetStream", bare, jsm, monitorNc, load);
     const meshFigures = await measurePublishAndDrain("mesh event", mesh, jsm, monitorNc, load);
+    const idempotent = await meshSide(env, nc, jsm, benchIdempotentSinkActor as unknown as ActorDefinition);
+    const idempotentFigures = await measurePublishAndDrain("mesh event (no dedupe record)", idempotent, jsm, monitorNc, load);
     const slowest = Math.min(bareFigures.drain.throughput, meshFigures.drain.throughput);
     const rate = Math.max(10, Math.min(load.maxPacedRate, Math.floor((Number.isFinite(slowest) ? slowest : 100) / 2)));
     const bareLatency = await measurePacedLatency(bare, monitorNc, rate, load);
     const meshLatency = await measurePacedLatency(mesh, monitorNc, rate, load);
+    const idempotentLatency = await measurePacedLatency(idempotent, monitorNc, rate, load);
     const consume = (label: string, throughput: number, latency: { summary: Summary; errors: number }): Measurement => ({
       label, unit: "msg/s", summary: { ...latency.summary, throughput }, errors: latency.errors,
     });
@@ -154,6 +158,12 @@ export async function benchEvents(env: BenchEnvironment, load: EventLoad): Promi
         baseline: consume("bare JetStream consume", bareFigures.drain.throughput, bareLatency),
         subject: consume("mesh event consume", meshFigures.drain.throughput, meshLatency),
         latencyMeaning: `consume throughput drains a backlog; latency is stored→acked with both sides publishing ${rate} msg/s`,
+      },
+      {
+        scenario: "(c/d)",
+        baseline: consume("bare JetStream consume", bareFigures.drain.throughput, bareLatency),
+        subject: consume("mesh event consume, dedupe: false", idempotentFigures.drain.throughput, idempotentLatency),
+        latencyMeaning: "dedupe: false (handler idempotent by event id) skips the runtime's per-event database record",
       },
     ];
   } finally {
