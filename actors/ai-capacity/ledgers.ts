@@ -7,7 +7,8 @@ import { VersionedState, type VersionDoc } from "./versioned-state.ts";
 
 /** The actor's collections (the README's Data section explains each). */
 export const COLLECTION_SPECS = {
-  capacity: { tenantOwned: true, indexes: TENANT_VERSION_INDEXES },
+  // Tenant records, but declared global so reads stay `{ _id }` (see version-logs.ts: ids start with the tenant).
+  capacity: { tenantOwned: false, indexes: TENANT_VERSION_INDEXES },
   provider_health: { tenantOwned: false, indexes: VERSION_INDEXES },
   lease_expiry: { tenantOwned: false, indexes: [{ key: { leaseExpiresAt: 1 }, name: "by_lease_expiry" }] },
 } as const satisfies Record<string, CollectionSpec>;
@@ -30,7 +31,7 @@ export function ledgersOf(store: ActorStore): Ledgers {
   let ledgers = byStore.get(store);
   if (!ledgers) {
     ledgers = {
-      capacity: new VersionedState(tenantVersionLog(store.collection<VersionDoc<CapacityState>>("capacity")), { initial: emptyCapacityState }),
+      capacity: new VersionedState(tenantVersionLog(store.globalCollection<VersionDoc<CapacityState> & { tenant: string }>("capacity")), { initial: emptyCapacityState }),
       health: new VersionedState(globalVersionLog(store.globalCollection<VersionDoc<HealthState>>("provider_health")), { initial: () => ({ ...HEALTHY }) }),
       leaseExpiry: store.globalCollection<LeaseExpiryDoc>("lease_expiry"),
     };

@@ -1,7 +1,7 @@
-import { hasCode, type GlobalCollection, type TenantCollection } from "../../runtime/index.ts";
+import { hasCode, MeshError, type GlobalCollection } from "../../runtime/index.ts";
 import type { VersionDoc, VersionLog } from "./versioned-state.ts";
 
-/** Newest version of a key first (tenant-owned collections lead with the tenant, as every query names it). */
+/** Newest version of a key first, for the sorted query (the fallback when no hint helps). */
 export const VERSION_INDEXES = [{ key: { key: 1, version: -1 }, name: "newest_version" }];
 export const TENANT_VERSION_INDEXES = [{ key: { tenant: 1, key: 1, version: -1 }, name: "newest_version" }];
 
@@ -18,29 +18,51 @@ async function appended(insert: () => Promise<void>): Promise<boolean> {
   }
 }
 
-/** Versions in a tenant-owned collection: every read and write carries the tenant (the scope). */
-export function tenantVersionLog<S>(collection: TenantCollection<VersionDoc<S>>): VersionLog<S> {
+// Tenant names are [a-z0-9-] (protocol/headers); checked again here because the tenant is the
+// first part of every `_id`: a scope with a slash could name another tenant's versions.
+const TENANT = /^[a-z0-9-]+$/;
+
+function requireTenant(tenant: string): string {
+  if (!TENANT.test(tenant)) throw new MeshError("INTERNAL", "a tenant's version log was called without a valid tenant");
+  return tenant;
+}
+
+/**
+ * Versions of per-tenant records in a collection declared `tenantOwned: false`, so that reads
+ * by `_id` stay exactly `{ _id }` (the tenant-owned view adds `tenant` to every filter, and
+ * FerretDB then scans the collection). Tenant isolation holds by construction: every `_id`
+ * is `<tenant>/<key>/<version>`, built here from the scope and nowhere else; every document
+ * carries its `tenant` and the one query that is not by `_id` names it.
+ */
+export function tenantVersionLog<S>(collection: GlobalCollection<VersionDoc<S> & { tenant: string }>): VersionLog<S> {
+  const idOf = (tenant: string, key: string, version: number) => `${requireTenant(tenant)}/${key}/${version}`;
   return {
-    versionId: (tenant, key, version) => `${tenant}/${key}/${version}`,
-    latest: async (tenant, key) => (await collection.find(tenant, { key, ...live }, { sort: { version: -1 }, limit: 1 }))[0] ?? null,
-    append: (tenant, doc) => appended(() => collection.insertOne(tenant, doc)),
+    versionId: idOf,
+    latest: async (tenant, key) => (await collection.find({ tenant: requireTenant(tenant), key, ...live }, { sort: { version: -1 }, limit: 1 }))[0] ?? null,
+    get: async (tenant, key, version) => collection.findOne({ _id: idOf(tenant, key, version) }),
+    append: async (tenant, doc) => {
+      if (doc._id !== idOf(tenant, doc.key, doc.version)) throw new MeshError("INTERNAL", "a version's _id must name its tenant, key and version");
+      return appended(() => collection.insertOne({ ...doc, tenant }));
+    },
     retire: async (tenant, key, version) => {
-      await collection.updateOne(tenant, { key, version }, { $unset: { state: "" } });
+      await collection.updateOne({ _id: idOf(tenant, key, version) }, { $unset: { state: "" } });
     },
     forget: async (tenant, key, before) => {
-      await collection.deleteMany(tenant, { key, state: { $exists: false }, at: { $lt: before } });
+      await collection.deleteMany({ tenant: requireTenant(tenant), key, state: { $exists: false }, at: { $lt: before } });
     },
   };
 }
 
 /** Versions in a global collection (state shared by all tenants, such as provider health). */
 export function globalVersionLog<S>(collection: GlobalCollection<VersionDoc<S>>): VersionLog<S> {
+  const idOf = (key: string, version: number) => `${key}/${version}`;
   return {
-    versionId: (_scope, key, version) => `${key}/${version}`,
+    versionId: (_scope, key, version) => idOf(key, version),
     latest: async (_scope, key) => (await collection.find({ key, ...live }, { sort: { version: -1 }, limit: 1 }))[0] ?? null,
+    get: (_scope, key, version) => collection.findOne({ _id: idOf(key, version) }),
     append: (_scope, doc) => appended(() => collection.insertOne(doc)),
     retire: async (_scope, key, version) => {
-      await collection.updateOne({ key, version }, { $unset: { state: "" } });
+      await collection.updateOne({ _id: idOf(key, version) }, { $unset: { state: "" } });
     },
     forget: async (_scope, key, before) => {
       await collection.deleteMany({ key, state: { $exists: false }, at: { $lt: before } });

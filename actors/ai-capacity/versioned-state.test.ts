@@ -18,6 +18,7 @@ function logOn(collection: Collection<VersionDoc<Counter>>): VersionLog<Counter>
   return {
     versionId: (scope, key, version) => `${scope}/${key}/${version}`,
     latest: async (_scope, key) => (await collection.find({ key, state: { $exists: true } }).sort({ version: -1 }).limit(1).toArray())[0] ?? null,
+    get: (scope, key, version) => collection.findOne({ _id: `${scope}/${key}/${version}` }),
     append: async (_scope, doc) => {
       try {
         await collection.insertOne(doc);
@@ -82,4 +83,25 @@ test("a record nobody can win gives up with OVERLOADED instead of spinning", asy
   const blocked: VersionLog<Counter> = { ...logOn(clients[0]!.db(`${servers.databasePrefix}_versioned`).collection("blocked")), append: async () => false };
   const state = new VersionedState(blocked, { initial: () => ({ count: 0 }), maxAttempts: 3 });
   await assert.rejects(state.update("t", "stuck", increment), (error) => hasCode(error, "OVERLOADED"));
+});
+
+test("a replica that wrote last still sees what another replica wrote since: a refusal is never based on a version that is no longer the newest", async () => {
+  const [first, second] = replicas("overtaken");
+  await first!.update("t", "seen", increment);
+  await second!.update("t", "seen", increment);
+  // `first` remembers version 1 (count 1); the newest is version 2 (count 2).
+  const needsTwo = (draft: Counter) => {
+    if (draft.count < 2) throw new Error("count below 2");
+    return draft.count;
+  };
+  assert.equal(await first!.update("t", "seen", needsTwo), 2);
+  assert.equal(await first!.update("t", "seen", increment), 3);
+  assert.equal((await second!.read("t", "seen")).count, 3);
+});
+
+test("a replica far behind (more versions than it reads forward) finds the newest version", async () => {
+  const [behind, busy] = replicas("far-behind");
+  await behind!.update("t", "many", increment);
+  for (let step = 0; step < 40; step++) await busy!.update("t", "many", increment);
+  assert.equal(await behind!.update("t", "many", increment), 42);
 });

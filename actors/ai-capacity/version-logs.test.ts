@@ -1,0 +1,38 @@
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { MongoClient } from "mongodb";
+import { hasCode } from "../../runtime/index.ts";
+import { createActorStore } from "../../runtime/store/index.ts";
+import { useTestServers } from "../../sandbox/testing/test-servers.ts";
+import { COLLECTION_SPECS } from "./ledgers.ts";
+import { tenantVersionLog } from "./version-logs.ts";
+import { VersionedState, type VersionDoc } from "./versioned-state.ts";
+
+const servers = await useTestServers();
+const client = new MongoClient(servers.mongoUrl);
+after(() => client.close());
+const store = createActorStore({ client, actor: "ai-capacity", prefix: servers.databasePrefix, collections: COLLECTION_SPECS });
+await store.ensureIndexes();
+const collection = store.globalCollection<VersionDoc<{ count: number }> & { tenant: string }>("capacity");
+const log = tenantVersionLog(collection);
+
+test("tenants' records never mix: every version is written and read under its tenant's _id", async () => {
+  const state = new VersionedState(log, { initial: () => ({ count: 0 }) });
+  await state.update("acme", "capacity", (draft) => { draft.count += 5; });
+  await state.update("globex", "capacity", (draft) => { draft.count += 1; });
+  assert.equal((await state.read("acme", "capacity")).count, 5);
+  assert.equal((await state.read("globex", "capacity")).count, 1);
+  assert.equal((await new VersionedState(log, { initial: () => ({ count: 0 }) }).read("initech", "capacity")).count, 0);
+  const acme = await collection.findOne({ _id: "acme/capacity/1" });
+  assert.equal(acme?.tenant, "acme");
+});
+
+test("a scope that is not a tenant name, or an _id that is not the tenant's, is refused before the database is asked", async () => {
+  for (const scope of ["", "acme/capacity", "Acme", "../x"]) {
+    await assert.rejects(log.get(scope, "capacity", 1), (error) => hasCode(error, "INTERNAL"), scope);
+    await assert.rejects(log.latest(scope, "capacity"), (error) => hasCode(error, "INTERNAL"), scope);
+  }
+  await assert.rejects(log.append("acme", { _id: "globex/capacity/9", key: "capacity", version: 9, state: { count: 1 }, at: Date.now() }),
+    (error) => hasCode(error, "INTERNAL"));
+  assert.equal(await collection.findOne({ _id: "globex/capacity/9" }), null);
+});
