@@ -56,6 +56,9 @@ test("a consumer replica killed with SIGKILL mid-batch loses no event and applie
   const applied = await until(appliedFor("kill"), (a) => Object.keys(a).length === values.length);
   assert.equal(Object.keys(applied).length, values.length, "every event applied");
   assert.deepEqual(Object.values(applied).filter((times) => times !== 1), [], "no event applied twice");
+  await fixture.emit({ value: "after-the-kill" }, { tenant: "kill" });
+  const later = await until(appliedFor("kill"), (a) => a["after-the-kill"] === 1);
+  assert.equal(later["after-the-kill"], 1, "the surviving replica keeps consuming");
 });
 
 test("SIGTERM drains a replica: in-flight requests are answered and events are not lost", async () => {
