@@ -95,6 +95,8 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     dedupe: options.dedupe,
     deadLetter: deadLetter.bind(null, { js, consumerActor, durable, timeoutMs }),
     emit,
+    pendingRecords: new Set<Promise<void>>(),
+    maxPendingRecords: batchSize * 4,
   };
   const loop = startPullLoop({
     consumer,
@@ -111,6 +113,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     stop() {
       stopped ??= (async () => {
         await loop.stop();
+        await Promise.all(handling.pendingRecords);
         // Acks, naks and terms are plain publishes: make sure the server has them.
         if (!nc.isClosed()) await nc.flush().catch(() => undefined);
       })();

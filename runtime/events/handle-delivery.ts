@@ -22,6 +22,10 @@ export interface DeliveryHandling {
   readonly dedupe: EventDedupe | undefined;
   readonly deadLetter: (message: JsMsg, eventId: string, reason: string) => Promise<void>;
   readonly emit: (event: ConsumerEvent) => void;
+  /** Dedupe records still being written after their ack; stop() waits for them. */
+  readonly pendingRecords: Set<Promise<void>>;
+  /** Past this many pending records, a delivery waits for its own record (backpressure). */
+  readonly maxPendingRecords: number;
 }
 
 export async function handleDelivery(handling: DeliveryHandling, message: JsMsg, receivedAt: number): Promise<void> {
@@ -43,7 +47,7 @@ export async function handleDelivery(handling: DeliveryHandling, message: JsMsg,
     return;
   }
   if (seen) {
-    await acknowledge(handling, message, { type: "duplicate", eventId, deliveryCount });
+    if (await acknowledge(handling, message, eventId, deliveryCount)) handling.emit({ type: "duplicate", eventId, deliveryCount });
     return;
   }
   try {
@@ -52,13 +56,22 @@ export async function handleDelivery(handling: DeliveryHandling, message: JsMsg,
     await handleFailure(handling, message, eventId, "handler", error);
     return;
   }
-  try {
-    await handling.dedupe?.record(eventId);
-  } catch (error) {
-    // The work is done; acking still beats redelivering it to a handler that just ran.
-    handling.emit({ type: "error", eventId, deliveryCount, reason: "dedupe record failed", error });
+  // Ack first, then record: the record only guards against repeats that come much later (a
+  // republish, a lost ack's redelivery after ack_wait), so it need not hold the delivery slot.
+  // A crash between handler and record is the same window either way.
+  const processed: ConsumerEvent = { type: "processed", eventId, deliveryCount, durationMs: Date.now() - receivedAt };
+  if (!(await acknowledge(handling, message, eventId, deliveryCount))) return;
+  if (!handling.dedupe) {
+    handling.emit(processed);
+    return;
   }
-  await acknowledge(handling, message, { type: "processed", eventId, deliveryCount, durationMs: Date.now() - receivedAt });
+  const recording = handling.dedupe.record(eventId).then(
+    () => handling.emit(processed),
+    (error: unknown) => handling.emit({ type: "error", eventId, deliveryCount, reason: "dedupe record failed", error }),
+  );
+  handling.pendingRecords.add(recording);
+  void recording.finally(() => handling.pendingRecords.delete(recording));
+  if (handling.pendingRecords.size > handling.maxPendingRecords) await recording;
 }
 
 /**
@@ -66,12 +79,13 @@ export async function handleDelivery(handling: DeliveryHandling, message: JsMsg,
  * bench, and an ack that is lost only brings the event back, where the dedupe record (or the
  * handler's own idempotency) absorbs it.
  */
-async function acknowledge(handling: DeliveryHandling, message: JsMsg, outcome: ConsumerEvent): Promise<void> {
+async function acknowledge(handling: DeliveryHandling, message: JsMsg, eventId: string, deliveryCount: number): Promise<boolean> {
   try {
     message.ack();
-    handling.emit(outcome);
+    return true;
   } catch (error) {
-    handling.emit({ type: "error", eventId: outcome.eventId, deliveryCount: outcome.deliveryCount, reason: "ack failed", error });
+    handling.emit({ type: "error", eventId, deliveryCount, reason: "ack failed", error });
+    return false;
   }
 }
 
