@@ -2,8 +2,8 @@ import type { ActorStore, CollectionSpec, GlobalCollection } from "../../runtime
 import { emptyCapacityState, type CapacityState } from "./capacity-state.ts";
 import type { LeaseExpiryDoc } from "./lease-expiry.ts";
 import { HEALTHY, type HealthState } from "./provider-health.ts";
-import { globalVersionLog, TENANT_VERSION_INDEXES, tenantVersionLog, VERSION_INDEXES } from "./version-logs.ts";
-import { VersionedState, type VersionDoc } from "./versioned-state.ts";
+import { globalVersionLog, TENANT_VERSION_INDEXES, tenantVersionLog, VERSION_INDEXES, type StoredVersion } from "./version-logs.ts";
+import { VersionedState } from "./versioned-state.ts";
 
 /** The actor's collections (the README's Data section explains each). */
 export const COLLECTION_SPECS = {
@@ -31,8 +31,8 @@ export function ledgersOf(store: ActorStore): Ledgers {
   let ledgers = byStore.get(store);
   if (!ledgers) {
     ledgers = {
-      capacity: new VersionedState(tenantVersionLog(store.globalCollection<VersionDoc<CapacityState> & { tenant: string }>("capacity")), { initial: emptyCapacityState }),
-      health: new VersionedState(globalVersionLog(store.globalCollection<VersionDoc<HealthState>>("provider_health")), { initial: () => ({ ...HEALTHY }) }),
+      capacity: new VersionedState(tenantVersionLog(store.globalCollection<StoredVersion & { tenant: string }>("capacity")), { initial: emptyCapacityState }),
+      health: new VersionedState(globalVersionLog(store.globalCollection<StoredVersion>("provider_health")), { initial: () => ({ ...HEALTHY }) }),
       leaseExpiry: store.globalCollection<LeaseExpiryDoc>("lease_expiry"),
     };
     byStore.set(store, ledgers);

@@ -5,16 +5,16 @@ import { hasCode } from "../../runtime/index.ts";
 import { createActorStore } from "../../runtime/store/index.ts";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { COLLECTION_SPECS } from "./ledgers.ts";
-import { tenantVersionLog } from "./version-logs.ts";
-import { VersionedState, type VersionDoc } from "./versioned-state.ts";
+import { tenantVersionLog, type StoredVersion } from "./version-logs.ts";
+import { VersionedState } from "./versioned-state.ts";
 
 const servers = await useTestServers();
 const client = new MongoClient(servers.mongoUrl);
 after(() => client.close());
 const store = createActorStore({ client, actor: "ai-capacity", prefix: servers.databasePrefix, collections: COLLECTION_SPECS });
 await store.ensureIndexes();
-const collection = store.globalCollection<VersionDoc<{ count: number }> & { tenant: string }>("capacity");
-const log = tenantVersionLog(collection);
+const collection = store.globalCollection<StoredVersion & { tenant: string }>("capacity");
+const log = tenantVersionLog<{ count: number }>(collection);
 
 test("tenants' records never mix: every version is written and read under its tenant's _id", async () => {
   const state = new VersionedState(log, { initial: () => ({ count: 0 }) });
@@ -25,6 +25,7 @@ test("tenants' records never mix: every version is written and read under its te
   assert.equal((await new VersionedState(log, { initial: () => ({ count: 0 }) }).read("initech", "capacity")).count, 0);
   const acme = await collection.findOne({ _id: "acme/capacity/1" });
   assert.equal(acme?.tenant, "acme");
+  assert.deepEqual(JSON.parse(acme?.state ?? "null"), { count: 5 }, "the state is stored as one JSON string");
 });
 
 test("a scope that is not a tenant name, or an _id that is not the tenant's, is refused before the database is asked", async () => {
@@ -35,4 +36,12 @@ test("a scope that is not a tenant name, or an _id that is not the tenant's, is 
   await assert.rejects(log.append("acme", { _id: "globex/capacity/9", key: "capacity", version: 9, state: { count: 1 }, at: Date.now() }),
     (error) => hasCode(error, "INTERNAL"));
   assert.equal(await collection.findOne({ _id: "globex/capacity/9" }), null);
+});
+
+test("a version stored with its state as a document (before states were strings) reads the same", async () => {
+  const raw = client.db(store.databaseName).collection("capacity");
+  await raw.insertOne({ _id: "hooli/capacity/1" as never, tenant: "hooli", key: "capacity", version: 1, at: Date.now(), state: { count: 7 } });
+  const state = new VersionedState(log, { initial: () => ({ count: 0 }) });
+  assert.equal((await state.read("hooli", "capacity")).count, 7);
+  assert.equal(await state.update("hooli", "capacity", (draft) => ++draft.count), 8);
 });
