@@ -50,5 +50,6 @@ export function startLeaseSweeper(context: { store: ActorStore; log: Logger }, o
   return async () => {
     clearInterval(timer);
     await sweeping;
+    await ledgersOf(context.store).expiryCleanup.flush(context.log);
   };
 }

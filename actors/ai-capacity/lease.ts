@@ -1,14 +1,16 @@
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import type { aiCapacityContract, LeaseGrant } from "../../protocol/ai-capacity.ts";
+import type { TenantPolicy } from "../../protocol/tenants.ts";
 import { isMeshError, MeshError, type WorkContext } from "../../runtime/index.ts";
 import { fitsCapacity } from "./bucket-math.ts";
-import { planBuckets } from "./bucket-plan.ts";
+import { planBuckets, type PlannedBucket } from "./bucket-plan.ts";
 import { periodKey, type OpenLease } from "./capacity-state.ts";
 import { retentionOf, type AiCapacityConfig } from "./config.ts";
 import { CAPACITY_KEY, ledgersOf } from "./ledgers.ts";
 import { grant } from "./lease-ops.ts";
 import type { PolicyCache } from "./policy-cache.ts";
+import type { HealthState } from "./provider-health.ts";
 import { nanoUsd, priceOf, reservationNanoUsd, tokenPrice, usdFromNano } from "./prices.ts";
 
 type LeaseInput = z.output<typeof aiCapacityContract.requests.lease.input>;
@@ -22,14 +24,8 @@ export function createLeaseHandler(config: AiCapacityConfig, policies: PolicyCac
   const retryAfter = (ms: number) => Math.min(config.maxRetryAfterMs, Math.max(1, Math.ceil(ms)));
   const retention = retentionOf(config);
 
-  return async function lease(input: LeaseInput, context: WorkContext): Promise<LeaseGrant> {
-    const policy = await policies.get(context);
-    if (policy.allowedModels.length > 0 && !policy.allowedModels.includes(input.model)) {
-      throw new MeshError("FORBIDDEN", `model ${input.model} is not allowed for this tenant`);
-    }
-    const price = priceOf(config.prices, input.model);
-    const ledgers = ledgersOf(context.store);
-    const health = await ledgers.health.read("", input.model);
+  /** Refuses what the provider's health or the buckets' capacity can never grant now; returns the plan. */
+  function planFor(input: LeaseInput, policy: TenantPolicy, health: HealthState): PlannedBucket[] {
     if (health.coolDownUntil > Date.now()) {
       throw new MeshError("RATE_LIMITED", `model ${input.model} is cooling down after provider rate limits`, {
         retryAfterMs: retryAfter(health.coolDownUntil - Date.now()),
@@ -47,22 +43,36 @@ export function createLeaseHandler(config: AiCapacityConfig, policies: PolicyCac
         throw new MeshError("RATE_LIMITED", `model ${input.model} runs at reduced capacity`, { retryAfterMs: retryAfter(config.healthRecoveryWindowMs) });
       }
     }
+    return plan;
+  }
 
+  return async function lease(input: LeaseInput, context: WorkContext): Promise<LeaseGrant> {
+    const policy = await policies.get(context);
+    if (policy.allowedModels.length > 0 && !policy.allowedModels.includes(input.model)) {
+      throw new MeshError("FORBIDDEN", `model ${input.model} is not allowed for this tenant`);
+    }
+    const price = priceOf(config.prices, input.model);
+    const ledgers = ledgersOf(context.store);
     const now = Date.now();
     const perToken = tokenPrice(price);
     const lease: OpenLease = {
       id: randomUUID(), service: input.service, model: input.model, period: periodKey(policy.budget.period, now),
-      tokens: amount.tokens, requests: amount.requests, reservedNanoUsd: reservationNanoUsd(perToken, amount.tokens),
+      tokens: input.estimatedTokens, requests: input.requests, reservedNanoUsd: reservationNanoUsd(perToken, input.estimatedTokens),
       ...perToken, createdAt: now, expiresAt: now + config.leaseTtlMs,
     };
-    // The expiry entry first: a granted lease always has the entry that lets a sweeper expire it.
-    await ledgers.leaseExpiry.insertOne({ _id: lease.id, tenant: context.tenant, leaseExpiresAt: lease.expiresAt });
+    // The expiry entry is written while the health is read, and before the grant: a granted lease
+    // always has the entry that lets a sweeper expire it. A refused lease's entry is removed (or,
+    // if that is lost, costs a sweeper one look).
+    const expiryEntry = ledgers.leaseExpiry.insertOne({ _id: lease.id, tenant: context.tenant, leaseExpiresAt: lease.expiresAt });
+    expiryEntry.catch(() => {}); // awaited below; a failure must not count as unhandled while the health is read
     try {
+      const plan = planFor(input, policy, await ledgers.health.read("", input.model));
+      await expiryEntry;
       await ledgers.capacity.update(context.tenant, CAPACITY_KEY, grant({
         lease, plan, budgetLimitNanoUsd: nanoUsd(policy.budget.amountUsd), maxOpenLeases: config.maxOpenLeases, retention,
       }));
     } catch (error) {
-      await ledgers.leaseExpiry.deleteOne({ _id: lease.id }).catch(() => {}); // a stray entry is harmless
+      void expiryEntry.then(() => ledgers.expiryCleanup.forget(lease.id, context.log), () => {});
       throw isMeshError(error) && error.code === "RATE_LIMITED" && error.retryAfterMs !== undefined
         ? new MeshError("RATE_LIMITED", error.message, { retryAfterMs: retryAfter(error.retryAfterMs) })
         : error;

@@ -1,5 +1,6 @@
 import type { ActorStore, CollectionSpec, GlobalCollection } from "../../runtime/index.ts";
 import { emptyCapacityState, type CapacityState } from "./capacity-state.ts";
+import { ExpiryCleanup } from "./expiry-cleanup.ts";
 import type { LeaseExpiryDoc } from "./lease-expiry.ts";
 import { HEALTHY, type HealthState } from "./provider-health.ts";
 import { globalVersionLog, TENANT_VERSION_INDEXES, tenantVersionLog, VERSION_INDEXES, type StoredVersion } from "./version-logs.ts";
@@ -22,6 +23,8 @@ export interface Ledgers {
   /** One record per model: key = model (the scope is unused). */
   readonly health: VersionedState<HealthState>;
   readonly leaseExpiry: GlobalCollection<LeaseExpiryDoc>;
+  /** Removes finished leases' expiry entries in batches, off the reply path. */
+  readonly expiryCleanup: ExpiryCleanup;
 }
 
 // One set per store, that is per replica: each replica batches its own commits.
@@ -30,10 +33,12 @@ const byStore = new WeakMap<ActorStore, Ledgers>();
 export function ledgersOf(store: ActorStore): Ledgers {
   let ledgers = byStore.get(store);
   if (!ledgers) {
+    const leaseExpiry = store.globalCollection<LeaseExpiryDoc>("lease_expiry");
     ledgers = {
       capacity: new VersionedState(tenantVersionLog(store.globalCollection<StoredVersion & { tenant: string }>("capacity")), { initial: emptyCapacityState }),
       health: new VersionedState(globalVersionLog(store.globalCollection<StoredVersion>("provider_health")), { initial: () => ({ ...HEALTHY }) }),
-      leaseExpiry: store.globalCollection<LeaseExpiryDoc>("lease_expiry"),
+      leaseExpiry,
+      expiryCleanup: new ExpiryCleanup(leaseExpiry),
     };
     byStore.set(store, ledgers);
   }

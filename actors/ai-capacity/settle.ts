@@ -13,18 +13,14 @@ type ReleaseInput = z.output<typeof aiCapacityContract.requests.release.input>;
 export function createFinishHandlers(config: AiCapacityConfig) {
   const retention = retentionOf(config);
 
-  async function forgetExpiry(context: WorkContext, leaseId: string): Promise<void> {
-    // Left behind, the entry costs a sweeper one look that changes nothing; not worth failing the reply.
-    await ledgersOf(context.store).leaseExpiry.deleteOne({ _id: leaseId }).catch((error: unknown) => {
-      context.log.warn({ err: error, leaseId }, "could not remove a finished lease from the expiry index");
-    });
-  }
+  // Left behind, an entry costs a sweeper one look that changes nothing: removed in batches, never awaited.
+  const forgetExpiry = (context: WorkContext, leaseId: string) => ledgersOf(context.store).expiryCleanup.forget(leaseId, context.log);
 
   return {
     async settle(input: SettleInput, context: WorkContext): Promise<SettleResult> {
       const usage = { promptTokens: input.promptTokens, completionTokens: input.completionTokens, requests: input.requests };
       const outcome = await ledgersOf(context.store).capacity.update(context.tenant, CAPACITY_KEY, settle(input.leaseId, usage, retention));
-      if (!outcome.alreadySettled && outcome.settlement.from === "open") await forgetExpiry(context, input.leaseId);
+      if (!outcome.alreadySettled && outcome.settlement.from === "open") forgetExpiry(context, input.leaseId);
       return {
         leaseId: input.leaseId,
         costUsd: usdFromNano(outcome.settlement.costNanoUsd),
@@ -35,7 +31,7 @@ export function createFinishHandlers(config: AiCapacityConfig) {
 
     async release(input: ReleaseInput, context: WorkContext): Promise<ReleaseResult> {
       const released = await ledgersOf(context.store).capacity.update(context.tenant, CAPACITY_KEY, release(input.leaseId, retention));
-      if (released) await forgetExpiry(context, input.leaseId);
+      if (released) forgetExpiry(context, input.leaseId);
       return { leaseId: input.leaseId, released };
     },
   };
