@@ -5,6 +5,8 @@ export const COMPLETION_CACHE = "completion_cache";
 
 /** What a cache entry keeps: the answer, never the prompt (the key is its hash). */
 export interface CachedCompletion {
+  /** `<tenant>/<key>`: read back by `_id` alone, the one lookup FerretDB serves from an index. */
+  _id?: string;
   key: string;
   model: string;
   content: string | null;
@@ -21,7 +23,7 @@ export interface CachedCompletion {
  */
 export async function readCachedCompletion(context: WorkContext, key: string): Promise<CachedCompletion | null> {
   try {
-    return await context.store.collection<CachedCompletion>(COMPLETION_CACHE).findOne(context.tenant, { key });
+    return await context.store.collection<CachedCompletion>(COMPLETION_CACHE).findById(context.tenant, cacheId(context.tenant, key));
   } catch (error) {
     context.log.warn({ err: isMeshError(error) ? error.message : error }, "completion cache read failed; calling the provider");
     return null;
@@ -33,10 +35,15 @@ export async function writeCachedCompletion(context: WorkContext, entry: Omit<Ca
   const fields = { ...entry, createdAt, expiresAt: new Date(createdAt.getTime() + ttlMs) };
   try {
     // An expired entry not yet swept is overwritten in place (the key is unique per tenant).
-    await context.store.collection<CachedCompletion>(COMPLETION_CACHE).updateOne(context.tenant, { key: entry.key }, { $set: fields }, { upsert: true });
+    await context.store.collection<CachedCompletion>(COMPLETION_CACHE)
+      .updateOne(context.tenant, { _id: cacheId(context.tenant, entry.key) }, { $set: fields }, { upsert: true });
   } catch (error) {
     // Two replicas storing the same answer at once: one wins the unique key, which is fine.
     if (isMeshError(error) && error.code === "CONFLICT") return;
     context.log.warn({ err: isMeshError(error) ? error.message : error }, "completion cache write failed");
   }
+}
+
+function cacheId(tenant: string, key: string): string {
+  return `${tenant}/${key}`;
 }

@@ -157,3 +157,16 @@ test("ready() pings through the breaker", async () => {
   await store.ready();
   assert.equal(store.breakerState(), "closed");
 });
+
+test("findById reads exactly by _id and hides another tenant's or an expired document", async () => {
+  const sessions = store.collection<{ _id?: string; sid: string; expiresAt: Date; tenant?: string }>("sessions");
+  const future = new Date(Date.now() + 60_000);
+  await sessions.insertOne("acme", { _id: "acme/s1", sid: "s1", expiresAt: future });
+  await sessions.insertOne("acme", { _id: "acme/gone", sid: "gone", expiresAt: new Date(Date.now() - 1000) });
+  assert.equal((await sessions.findById("acme", "acme/s1"))?.sid, "s1");
+  assert.equal(await sessions.findById("globex", "acme/s1"), null, "another tenant's document is not found");
+  assert.equal(await sessions.findById("acme", "acme/gone"), null, "an expired document is not found");
+  assert.equal(await sessions.findById("acme", "acme/missing"), null);
+  await assert.rejects(sessions.findById("", "acme/s1"), meshCode("INTERNAL"));
+  await assert.rejects(sessions.findById("acme", ""), meshCode("INTERNAL"));
+});

@@ -21,6 +21,7 @@ export function createTenantCollection<T extends Document>(parts: ViewParts): Te
   return Object.freeze({
     name: parts.name,
     findOne: scoped(operations.findOne),
+    findById: scoped(operations.findById),
     find: scoped(operations.find),
     insertOne: scoped(operations.insertOne),
     findOneAndUpdate: scoped(operations.findOneAndUpdate),
@@ -40,6 +41,7 @@ export function createGlobalCollection<T extends Document>(parts: ViewParts): Gl
   return Object.freeze({
     name: parts.name,
     findOne: global(operations.findOne),
+    findById: global(operations.findById),
     find: global(operations.find),
     insertOne: global(operations.insertOne),
     findOneAndUpdate: global(operations.findOneAndUpdate),
@@ -85,6 +87,16 @@ function scopedOperations({ raw, breaker, expires }: ViewParts) {
     findOne: (tenant: Tenant, filter: unknown) => {
       const query = readFilter(tenant, filter);
       return breaker.run(() => raw.findOne(query));
+    },
+    // Exactly `{_id}` goes to the server (FerretDB only uses its index for that filter); the
+    // tenant and expiry are checked here, and a document that fails them is "not found".
+    findById: async (tenant: Tenant, id: unknown) => {
+      if (typeof id !== "string" || id.length === 0) throw new MeshError("INTERNAL", "findById needs a non-empty string id");
+      if (tenant !== undefined) tenantFilter({}, tenant);
+      const doc = await breaker.run(() => raw.findOne({ _id: id } as unknown as Filter<Document>));
+      if (!doc || (tenant !== undefined && doc.tenant !== tenant)) return null;
+      if (expires && !(doc.expiresAt instanceof Date && doc.expiresAt.getTime() > Date.now())) return null;
+      return doc;
     },
     find: (tenant: Tenant, filter: unknown, options?: { sort?: Document; limit?: number }) => {
       const query = readFilter(tenant, filter);
