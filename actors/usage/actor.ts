@@ -43,6 +43,9 @@ export function createUsageActor(configInput: UsageConfig | UsageConfigInput = {
       ackWaitMs: config.ackWaitMs,
       batchSize: config.batchSize,
       maxAckPending: config.maxAckPending,
+      // Each event is stored once under `<tenant>/<eventId>`: the handler is idempotent by itself,
+      // so the runtime's per-event dedupe record would be a second write for nothing.
+      dedupe: false,
     })],
     limits: { maxInFlight: 64 },
   });
