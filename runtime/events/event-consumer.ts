@@ -105,6 +105,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     recreateConsumer: () => ensureDurableConsumer(jsm, stream, settings),
     isConnectionClosed: () => nc.isClosed(),
     onError: (reason, error) => emit({ type: "error", reason, error }),
+    workingAfterMs: settings.ackWaitMs / 4,
   });
 
   let stopped: Promise<void> | undefined;

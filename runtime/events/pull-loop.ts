@@ -15,6 +15,8 @@ export interface PullLoopOptions {
   readonly recreateConsumer: () => Promise<void>;
   readonly isConnectionClosed: () => boolean;
   readonly onError: (reason: string, error: unknown) => void;
+  /** A message that waited locally longer than this gets `working()` before its handler starts. */
+  readonly workingAfterMs: number;
 }
 
 export interface PullLoop {
@@ -30,29 +32,39 @@ export function startPullLoop(options: PullLoopOptions): PullLoop {
   let stopping = false;
   let messages: ConsumerMessages | undefined;
   let wakeFromRestartDelay: (() => void) | undefined;
+  // One waiter for "a slot is free" instead of Promise.race over every running handler, which
+  // attached a reaction to each of them for every message read while the slots were full.
+  let slotFreed: (() => void) | undefined;
 
   function dispatch(message: JsMsg, receivedAt: number): void {
     const work: Promise<void> = handle(message, receivedAt)
       .catch((error: unknown) => onError("handler crashed", error))
-      .finally(() => inFlight.delete(work));
+      .finally(() => {
+        inFlight.delete(work);
+        const wake = slotFreed;
+        slotFreed = undefined;
+        wake?.();
+      });
     inFlight.add(work);
   }
 
   async function readMessages(current: ConsumerMessages): Promise<void> {
-    let backlogged = false;
+    // Since when the loop has been held up by full slots; messages buffered meanwhile wait too.
+    let heldSince: number | undefined;
     for await (const message of current) {
       while (!stopping && inFlight.size >= concurrency) {
-        backlogged = true;
-        await Promise.race(inFlight);
+        heldSince ??= Date.now();
+        await new Promise<void>((resolve) => { slotFreed = resolve; });
       }
       if (stopping) {
         message.nak();
         continue;
       }
-      // A message that waited in the local buffer has used part of its ack wait: restart
-      // the timer so it is not redelivered elsewhere while its handler still runs here.
-      if (backlogged) message.working();
-      backlogged = current.getPending() > 0 && backlogged;
+      // A message that waited long in the local buffer has used part of its ack wait: restart
+      // the timer so it is not redelivered elsewhere while its handler still runs here. Only
+      // then: a working() per message doubled the writes to the server.
+      if (heldSince !== undefined && Date.now() - heldSince >= options.workingAfterMs) message.working();
+      if (current.getPending() === 0) heldSince = undefined;
       dispatch(message, Date.now());
     }
   }
