@@ -24,6 +24,13 @@ export async function startConsumers(options: {
   const { nc, definition, environment, metrics, db } = options;
   const running = await Promise.all((definition.consumers ?? []).map(async (spec: ConsumerSpec) => {
     const durableHint = `${definition.name}--${spec.event.subject.split(".").slice(2).join("_")}`;
+    // Metric children bound once per outcome: no label hashing per event.
+    const children = new Map<string, { inc(): void }>();
+    const outcomes = (outcome: string) => {
+      let child = children.get(outcome);
+      if (!child) children.set(outcome, (child = metrics.events.labels({ consumer: durableHint, outcome })));
+      return child;
+    };
     const consumer = await startEventConsumer({
       nc,
       consumerActor: definition.name,
@@ -46,7 +53,7 @@ export async function startConsumers(options: {
         }
       },
       onEvent: (event) => {
-        metrics.events.inc({ consumer: durableHint, outcome: event.type });
+        outcomes(event.type).inc();
         if (event.type === "dead-lettered" || event.type === "error") {
           environment.log.warn({ consumer: durableHint, eventId: event.eventId, reason: event.reason }, `event ${event.type}`);
         }

@@ -141,12 +141,14 @@ async function deadLetterAndTerm(handling: DeliveryHandling, message: JsMsg, eve
   handling.emit({ type: "dead-lettered", eventId, deliveryCount, reason, error: cause });
 }
 
+const decoder = new TextDecoder();
+
 type Parsed = { ok: true; value: unknown } | { ok: false; reason: string };
 
 function parsePayload(schema: z.ZodType, data: Uint8Array): Parsed {
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder().decode(data));
+    json = JSON.parse(decoder.decode(data));
   } catch {
     return { ok: false, reason: "malformed JSON" };
   }
