@@ -96,7 +96,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     deadLetter: deadLetter.bind(null, { js, consumerActor, durable, timeoutMs }),
     emit,
     pendingRecords: new Set<Promise<void>>(),
-    maxPendingRecords: batchSize * 4,
+    maxPendingRecords: batchSize * 32,
   };
   const loop = startPullLoop({
     consumer,

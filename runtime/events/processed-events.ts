@@ -69,7 +69,7 @@ export function mongoDedupe(db: Db, durable: string, ttlMs = 7 * DAY_MS): MongoD
     }
     if (Date.now() - lastSweep >= SWEEP_INTERVAL_MS) await sweepExpired();
     return new Map(ids.map((id) => [id, true]));
-  });
+  }, 512);
 
   return {
     seen: (eventId) => lookUp(eventId),
