@@ -27,7 +27,17 @@ export interface MeshClientOptions {
 
 const decoder = new TextDecoder();
 
+/** A reply that is not JSON (a foreign responder on the subject) is INTERNAL, never a SyntaxError. */
 function decodeReply(msg: Msg): unknown {
+  try {
+    return decodeReplyBody(msg);
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new MeshError("INTERNAL", "malformed reply", { cause: error });
+    throw error;
+  }
+}
+
+function decodeReplyBody(msg: Msg): unknown {
   const code = msg.headers?.get(HEADERS.errorCode);
   if (code) {
     const parsed = ErrorReply.safeParse(JSON.parse(decoder.decode(msg.data)));
@@ -114,6 +124,7 @@ export class MeshClient {
         this.#nc.publish(subject, payload, { reply: expectation.replyTo, headers });
       } catch (error) {
         expectation.cancel();
+        signal?.removeEventListener("abort", onAbort);
         reject(new MeshError("UNAVAILABLE", "cannot publish the request", { cause: error, retryAfterMs: 250 }));
       }
     });

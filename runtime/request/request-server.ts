@@ -13,6 +13,7 @@ import { describeIssues } from "./validation.ts";
 import type { IdempotentRunner } from "./idempotent-runner.ts";
 
 const decoder = new TextDecoder();
+const DRAIN_POLL_MS = 20;
 
 export interface RequestServer {
   readonly endpoints: readonly EndpointStats[];
@@ -64,7 +65,6 @@ export function startRequestServer(options: {
   const queueBound = maxInFlight * 2;
   const subscriptions: Subscription[] = [];
   const endpoints: Endpoint[] = [];
-  let drained: (() => void) | undefined;
   metrics.readInFlightFrom(() => limit.activeCount + limit.pendingCount);
 
   const handlers = definition.handlers as Record<string, RequestHandler<RequestContract>>;
@@ -119,7 +119,6 @@ export function startRequestServer(options: {
       reply(msg, endpoint, started, meta.deadline, { error });
     } finally {
       work.finish();
-      if (drained && limit.activeCount + limit.pendingCount <= 1) drained();
     }
   }
 
@@ -157,8 +156,8 @@ export function startRequestServer(options: {
     inFlight: () => limit.activeCount + limit.pendingCount,
     async drain() {
       await Promise.allSettled(subscriptions.map((s) => s.drain()));
-      if (limit.activeCount + limit.pendingCount === 0) return;
-      await new Promise<void>((resolve) => { drained = resolve; });
+      // Polled, not signalled: p-limit updates its counts only after a task's promise settles.
+      while (limit.activeCount + limit.pendingCount > 0) await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
     },
   };
 }
