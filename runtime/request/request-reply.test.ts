@@ -104,7 +104,7 @@ test("no responders is UNAVAILABLE, not a hang", async () => {
 });
 
 test("a reply that is not JSON (a foreign responder) is INTERNAL for the caller, not a crash", async () => {
-  const foreign = nc.subscribe("foreign.echo", { callback: (_error, msg) => msg.respond("<html>not json</html>") });
+  const foreign = nc.subscribe("foreign.echo", { callback: (_error, msg) => { msg.respond("<html>not json</html>"); } });
   const error = await mesh.requestBytes("foreign.echo", new Uint8Array(), { tenant: "acme", maxAttempts: 1 }).catch((e: unknown) => e);
   foreign.unsubscribe();
   assert.ok(isMeshError(error) && error.code === "INTERNAL", String(error));
