@@ -53,7 +53,9 @@ export function createDatabaseBreaker({ consecutiveFailures = 5, halfOpenAfterMs
         if (isBrokenCircuitError(error)) {
           throw new MeshError("UNAVAILABLE", "database unavailable", { retryAfterMs: untilHalfOpen(), cause: error });
         }
-        throw toStoreError(error, policy.state === CircuitState.Open ? untilHalfOpen() : undefined);
+        // A connectivity failure always says when to retry: the half-open time while the circuit
+        // is open, else the half-open delay itself (the circuit may be about to open).
+        throw toStoreError(error, policy.state === CircuitState.Open ? untilHalfOpen() : halfOpenAfterMs);
       }
     },
     state: () => STATE_NAMES[policy.state],
