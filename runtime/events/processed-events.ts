@@ -51,10 +51,12 @@ export function mongoDedupe(db: Db, durable: string, ttlMs = 7 * DAY_MS): MongoD
   }
 
   // Lookups and records that arrive together share one round trip ($in / insertMany).
+  // One exact `{_id}` query per id: the only filter FerretDB answers from its index (an `$in`
+  // or an added `expiresAt` condition scans the whole collection there). Expiry is checked here.
   const lookUp = idBatcher<boolean>(async (ids) => {
-    const found = await collection.find({ _id: { $in: ids.map((id) => idPrefix + id) }, expiresAt: { $gt: new Date() } }, { projection: { _id: 1 } }).toArray();
-    const seen = new Set(found.map((doc) => doc._id.slice(idPrefix.length)));
-    return new Map(ids.map((id) => [id, seen.has(id)]));
+    const now = Date.now();
+    const found = await Promise.all(ids.map((id) => collection.findOne({ _id: idPrefix + id }, { projection: { expiresAt: 1 } })));
+    return new Map(ids.map((id, index) => [id, (found[index]?.expiresAt?.getTime() ?? 0) > now]));
   });
   const store = idBatcher<true>(async (ids) => {
     await ensureTtlIndex();
