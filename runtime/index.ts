@@ -5,4 +5,5 @@ export { MeshClient, actorClient, type CallOptions } from "./client/mesh-client.
 export { MeshError, isMeshError, hasCode, toMeshError } from "./errors.ts";
 export { runtimeConfigFromEnv, RuntimeConfigSchema, type RuntimeConfig } from "./config.ts";
 export { createLogger } from "./observability/logger.ts";
+export { createTenantPolicyCache, type TenantPolicyCache } from "./tenancy/tenant-policy-cache.ts";
 export type * from "./types.ts";

@@ -1,17 +1,16 @@
 import { aiCapacityContract } from "../../protocol/ai-capacity.ts";
-import { defineActor } from "../../runtime/index.ts";
+import { createTenantPolicyCache, defineActor } from "../../runtime/index.ts";
 import { aiCapacityConfigFromEnv, parseAiCapacityConfig, retentionOf, type AiCapacityConfig } from "./config.ts";
 import { createLeaseHandler } from "./lease.ts";
 import { startLeaseSweeper } from "./lease-expiry.ts";
 import { COLLECTION_SPECS } from "./ledgers.ts";
-import { createPolicyCache } from "./policy-cache.ts";
 import { createFinishHandlers } from "./settle.ts";
 import { createSignalHandler } from "./signal.ts";
 import { createStatusHandler } from "./status.ts";
 
 /** The ai-capacity actor with the given configuration (tests shorten lease expiry and health windows). */
 export function createAiCapacityActor(settings: AiCapacityConfig = parseAiCapacityConfig()) {
-  const policies = createPolicyCache(settings.policyCacheMs);
+  const policies = createTenantPolicyCache(settings.policyCacheMs);
   const finish = createFinishHandlers(settings);
   return defineActor({
     name: "ai-capacity",

@@ -2,14 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import type { aiCapacityContract, LeaseGrant } from "../../protocol/ai-capacity.ts";
 import type { TenantPolicy } from "../../protocol/tenants.ts";
-import { isMeshError, MeshError, type WorkContext } from "../../runtime/index.ts";
+import { isMeshError, MeshError, type WorkContext, type TenantPolicyCache } from "../../runtime/index.ts";
 import { fitsCapacity } from "./bucket-math.ts";
 import { planBuckets, type PlannedBucket } from "./bucket-plan.ts";
 import { periodKey, type OpenLease } from "./capacity-state.ts";
 import { retentionOf, type AiCapacityConfig } from "./config.ts";
 import { CAPACITY_KEY, ledgersOf } from "./ledgers.ts";
 import { grant } from "./lease-ops.ts";
-import type { PolicyCache } from "./policy-cache.ts";
 import type { HealthState } from "./provider-health.ts";
 import { nanoUsd, priceOf, reservationNanoUsd, tokenPrice, usdFromNano } from "./prices.ts";
 
@@ -20,7 +19,7 @@ type LeaseInput = z.output<typeof aiCapacityContract.requests.lease.input>;
  * cool-down, the request against the buckets' capacity; then takes from the three buckets and
  * reserves budget in one atomic step on the tenant's record, or refuses and changes nothing.
  */
-export function createLeaseHandler(config: AiCapacityConfig, policies: PolicyCache) {
+export function createLeaseHandler(config: AiCapacityConfig, policies: TenantPolicyCache) {
   const retryAfter = (ms: number) => Math.min(config.maxRetryAfterMs, Math.max(1, Math.ceil(ms)));
   const retention = retentionOf(config);
 

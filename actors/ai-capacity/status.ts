@@ -1,12 +1,11 @@
 import type { CapacityStatus } from "../../protocol/ai-capacity.ts";
-import type { WorkContext } from "../../runtime/index.ts";
+import type { WorkContext, TenantPolicyCache } from "../../runtime/index.ts";
 import { tenantCapacity } from "./bucket-plan.ts";
 import { levelOf, periodKey } from "./capacity-state.ts";
 import { CAPACITY_KEY, ledgersOf } from "./ledgers.ts";
-import type { PolicyCache } from "./policy-cache.ts";
 import { usdFromNano } from "./prices.ts";
 
-export function createStatusHandler(policies: PolicyCache) {
+export function createStatusHandler(policies: TenantPolicyCache) {
   return async function status(_input: unknown, context: WorkContext): Promise<CapacityStatus> {
     const policy = await policies.get(context);
     const state = await ledgersOf(context.store).capacity.read(context.tenant, CAPACITY_KEY);

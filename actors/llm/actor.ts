@@ -1,9 +1,8 @@
 import { llmContract } from "../../protocol/llm.ts";
-import { defineActor } from "../../runtime/index.ts";
+import { createTenantPolicyCache, defineActor } from "../../runtime/index.ts";
 import { createCompleteHandler } from "./complete.ts";
 import { COMPLETION_CACHE } from "./completion-cache.ts";
 import { llmConfigFromEnv, parseLlmConfig, type LlmConfig, type LlmConfigInput } from "./config.ts";
-import { createPolicyCache } from "./policy-cache.ts";
 import { createProviderBreakers } from "./provider-breakers.ts";
 import { createProviderClient } from "./provider-call.ts";
 import { warmUpTokenizer } from "./prompt-tokens.ts";
@@ -23,7 +22,7 @@ export function createLlmActor(configInput: LlmConfig | LlmConfigInput = {}) {
     halfOpenAfterMs: config.breakerHalfOpenMs,
     onStateChange: (model, state) => onCircuitChange(model, state),
   });
-  const policies = createPolicyCache(config.policyCacheMs);
+  const policies = createTenantPolicyCache(config.policyCacheMs);
 
   return defineActor({
     name: "llm",

@@ -1,10 +1,9 @@
 import type { CompletionRequest, CompletionResult } from "../../protocol/llm.ts";
-import { toMeshError, type WorkContext } from "../../runtime/index.ts";
+import { toMeshError, type WorkContext, type TenantPolicyCache } from "../../runtime/index.ts";
 import { readCachedCompletion, writeCachedCompletion } from "./completion-cache.ts";
 import { replyForFailure } from "./failure-replies.ts";
 import { attemptModel, callBudgetMs, MIN_CALL_MS, type AttemptResult, type AttemptServices } from "./model-attempt.ts";
 import { enforcePolicy, isDeterministic } from "./policy-checks.ts";
-import type { PolicyCache } from "./policy-cache.ts";
 import { countPromptTokens } from "./prompt-tokens.ts";
 import { isDegradation } from "./provider-errors.ts";
 import { storeEvaluationSample } from "./records.ts";
@@ -12,7 +11,7 @@ import { requestHash } from "./request-hash.ts";
 import { publishUsage } from "./usage-event.ts";
 
 export interface LlmServices extends AttemptServices {
-  readonly policies: PolicyCache;
+  readonly policies: TenantPolicyCache;
 }
 
 const DAY_MS = 86_400_000;

@@ -1,10 +1,9 @@
 import { llmContract } from "../../protocol/llm.ts";
 import { usageContract } from "../../protocol/usage.ts";
-import { consumeEvent, defineActor } from "../../runtime/index.ts";
+import { consumeEvent, createTenantPolicyCache, defineActor } from "../../runtime/index.ts";
 import { createBudgetWarnings } from "./budget-warnings.ts";
 import { parseUsageConfig, usageConfigFromEnv, type UsageConfig, type UsageConfigInput } from "./config.ts";
 import { createUsageConsumer } from "./consume-usage.ts";
-import { createPolicyCache } from "./policy-cache.ts";
 import { reportUsage } from "./report.ts";
 import { BUDGET_WARNINGS, SPEND_CHECKPOINTS, USAGE_RECORDS } from "./usage-records.ts";
 
@@ -13,7 +12,7 @@ export function createUsageActor(configInput: UsageConfig | UsageConfigInput = {
   const config = parseUsageConfig(configInput);
   const consumeUsage = createUsageConsumer({
     retentionDays: config.retentionDays,
-    policies: createPolicyCache(config.policyCacheMs),
+    policies: createTenantPolicyCache(config.policyCacheMs),
     warnings: createBudgetWarnings({ everyMs: config.checkpointEveryMs, safetyMs: config.checkpointSafetyMs }),
   });
   return defineActor({

@@ -1,12 +1,11 @@
 import type { UsageEvent } from "../../protocol/llm.ts";
 import type { TenantPolicy } from "../../protocol/tenants.ts";
-import { MeshError, hasCode, type WorkContext } from "../../runtime/index.ts";
+import { MeshError, hasCode, type WorkContext, type TenantPolicyCache } from "../../runtime/index.ts";
 import { applyUsageEvent } from "./apply-event.ts";
 import type { createBudgetWarnings } from "./budget-warnings.ts";
-import type { PolicyCache } from "./policy-cache.ts";
 
 /** Applies one llm usage event, then checks the tenant's budget thresholds. */
-export function createUsageConsumer(services: { retentionDays: number; policies: PolicyCache; warnings: ReturnType<typeof createBudgetWarnings> }) {
+export function createUsageConsumer(services: { retentionDays: number; policies: TenantPolicyCache; warnings: ReturnType<typeof createBudgetWarnings> }) {
   return async function consumeUsage(event: UsageEvent, context: WorkContext & { readonly eventId: string }): Promise<void> {
     // The store scopes by the header's tenant; an event naming another one is malformed (dead-lettered).
     if (event.tenant !== context.tenant) throw new MeshError("BAD_REQUEST", "usage event tenant differs from its Mw-Tenant header");

@@ -1,7 +1,7 @@
 import { tenantsContract, type TenantPolicy } from "../../protocol/tenants.ts";
-import type { WorkContext } from "../../runtime/index.ts";
+import type { WorkContext } from "../types.ts";
 
-export interface PolicyCache {
+export interface TenantPolicyCache {
   /** The calling tenant's policy from the tenants actor (NOT_FOUND passes through), reused briefly. */
   get(context: Pick<WorkContext, "tenant" | "mesh">): Promise<TenantPolicy>;
 }
@@ -9,10 +9,12 @@ export interface PolicyCache {
 const MAX_ENTRIES = 10_000;
 
 /**
- * A short-lived in-process copy, so a burst of leases asks the tenants actor once. It is only a
+ * A short-lived in-process copy of tenant policies for actors that read them (ai-capacity, llm,
+ * usage), so a burst of work asks the tenants actor once; concurrent misses share one request
+ * and failures are not kept. It is only a
  * cache: every replica may hold a different age of it, and a policy change applies within `ttlMs`.
  */
-export function createPolicyCache(ttlMs: number): PolicyCache {
+export function createTenantPolicyCache(ttlMs: number): TenantPolicyCache {
   const entries = new Map<string, { policy: TenantPolicy; until: number }>();
   const loading = new Map<string, Promise<TenantPolicy>>();
   return {
