@@ -44,13 +44,24 @@ function installExitHooks(): void {
   }
 }
 
-export function spawnSupervised(name: string, binary: string, args: string[], logFile: string): SupervisedProcess {
-  installExitHooks();
+export interface SupervisedOptions {
+  /** Added to this process's environment. */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Stop it from our own SIGINT/SIGTERM handler (default true). The sandbox turns it off for actor
+   * replicas, which it drains itself before the servers stop.
+   */
+  readonly stopOnSignal?: boolean;
+}
+
+export function spawnSupervised(name: string, binary: string, args: string[], logFile: string, options: SupervisedOptions = {}): SupervisedProcess {
+  const stopOnSignal = options.stopOnSignal ?? true;
+  if (stopOnSignal) installExitHooks();
   const pidFile = `${logFile}.pid`;
   const log = openSync(logFile, "a");
   const child: ChildProcess = spawn("sh", ["-c", WATCHDOG, "sh", binary, ...args], {
     stdio: ["pipe", log, log],
-    env: { ...process.env, PIDFILE: pidFile },
+    env: { ...process.env, ...options.env, PIDFILE: pidFile },
     // Its own process group: a Ctrl-C to ours must not stop the server before the actors
     // using it have drained. The watchdog still ends it when we exit.
     detached: true,
@@ -85,7 +96,7 @@ export function spawnSupervised(name: string, binary: string, args: string[], lo
       }
     },
   };
-  live.add(handle);
+  if (stopOnSignal) live.add(handle);
   return handle;
 }
 
