@@ -8,11 +8,10 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { MongoClient } from "mongodb";
 import { pino, type Logger } from "pino";
 import { createLogger, RuntimeConfigSchema, startActor, type RunningActor } from "../../runtime/index.ts";
 import type { ActorDefinition } from "../../runtime/types.ts";
-import { provideMongo, provideNats, WORK_DIR, type RunningServer } from "../servers/index.ts";
+import { dropDatabasesWithPrefix, provideMongo, provideNats, WORK_DIR, type RunningServer } from "../servers/index.ts";
 
 export const BENCH_DIR = join(WORK_DIR, "bench");
 
@@ -67,7 +66,7 @@ export async function openBenchEnvironment(): Promise<BenchEnvironment> {
     },
     async close() {
       for (const logger of loggers) logger.flush();
-      await dropDatabases(mongo.url, databasePrefix).catch(() => undefined);
+      await dropDatabasesWithPrefix(mongo.url, databasePrefix).catch(() => undefined);
       await deleteStreams(nats.url).catch(() => undefined);
       await nats.stop();
       await mongo.stop();
@@ -76,18 +75,6 @@ export async function openBenchEnvironment(): Promise<BenchEnvironment> {
       }
     },
   };
-}
-
-async function dropDatabases(mongoUrl: string, prefix: string): Promise<void> {
-  const client = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 2000 });
-  try {
-    const { databases } = await client.db("admin").admin().listDatabases({ nameOnly: true });
-    for (const { name } of databases) {
-      if (name.startsWith(prefix)) await client.db(name).dropDatabase();
-    }
-  } finally {
-    await client.close();
-  }
 }
 
 async function deleteStreams(natsUrl: string): Promise<void> {

@@ -6,7 +6,7 @@ import type { RunningServer } from "./types.ts";
 
 export type { RunningServer } from "./types.ts";
 export { startNatsServer } from "./nats-server.ts";
-export { startMongoServer } from "./mongo-server.ts";
+export { dropDatabasesWithPrefix, startMongoServer } from "./mongo-server.ts";
 
 /** The checkout's ignored work folder; everything the sandbox and tests write goes here. */
 export const WORK_DIR = resolve(fileURLToPath(new URL("../../.meshwork", import.meta.url)));

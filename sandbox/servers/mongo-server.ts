@@ -53,3 +53,16 @@ export async function startMongoServer(workDir: string, options: MongoStartOptio
   }
   return { kind: "mongo", url, logFile, dataDir: dir, stop: () => proc.stop() };
 }
+
+/** Drops every database whose name starts with `prefix` (what a test or bench run created). */
+export async function dropDatabasesWithPrefix(mongoUrl: string, prefix: string): Promise<void> {
+  const client = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 2000 });
+  try {
+    const { databases } = await client.db("admin").admin().listDatabases({ nameOnly: true });
+    for (const { name } of databases) {
+      if (name.startsWith(prefix)) await client.db(name).dropDatabase();
+    }
+  } finally {
+    await client.close();
+  }
+}

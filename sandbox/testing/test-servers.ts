@@ -1,8 +1,7 @@
 import { after } from "node:test";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { MongoClient } from "mongodb";
-import { startMongoServer, startNatsServer, WORK_DIR, type RunningServer } from "../servers/index.ts";
+import { dropDatabasesWithPrefix, startMongoServer, startNatsServer, WORK_DIR, type RunningServer } from "../servers/index.ts";
 
 export interface TestServers {
   readonly natsUrl: string;
@@ -42,23 +41,11 @@ export async function useTestServers(): Promise<TestServers> {
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
   after(async () => {
     for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => {});
-    await dropDatabases(url, databasePrefix).catch(() => {});
+    await dropDatabasesWithPrefix(url, databasePrefix).catch(() => {});
     await nats.stop();
     await mongo?.stop();
   });
   return { natsUrl: nats.url, mongoUrl: url, databasePrefix, nats, onCleanup: (cleanup) => cleanups.push(cleanup) };
-}
-
-async function dropDatabases(mongoUrl: string, prefix: string): Promise<void> {
-  const client = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 2000 });
-  try {
-    const { databases } = await client.db("admin").admin().listDatabases({ nameOnly: true });
-    for (const { name } of databases) {
-      if (name.startsWith(prefix)) await client.db(name).dropDatabase();
-    }
-  } finally {
-    await client.close();
-  }
 }
 
 /** A private MongoDB-protocol server that a test may stop and start again (same port, same data). */
