@@ -87,12 +87,9 @@ export class Work implements WorkContext {
     return this.#environment.publishEvent(event, payload, { eventId: options.eventId, tenant: this.tenant, traceparent: this.traceparent });
   }
 
-  /** Aborts anything still running for this work and clears its timer. */
+  /** Clears the deadline timer once the work is done. */
   finish(): void {
     if (this.#timer) clearTimeout(this.#timer);
   }
 
-  abort(reason: MeshError): void {
-    this.#controller?.abort(reason);
-  }
 }

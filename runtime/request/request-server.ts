@@ -17,7 +17,6 @@ const DRAIN_POLL_MS = 20;
 
 export interface RequestServer {
   readonly endpoints: readonly EndpointStats[];
-  inFlight(): number;
   /** Stops taking requests, lets in-flight ones finish (or time out), then returns. */
   drain(): Promise<void>;
 }
@@ -153,7 +152,6 @@ export function startRequestServer(options: {
 
   return {
     endpoints: endpoints.map((e) => e.stats),
-    inFlight: () => limit.activeCount + limit.pendingCount,
     async drain() {
       await Promise.allSettled(subscriptions.map((s) => s.drain()));
       // Polled, not signalled: p-limit updates its counts only after a task's promise settles.
