@@ -51,9 +51,15 @@ export async function putTenant(input: PutInput, context: WorkContext): Promise<
     if (hasCode(error, "CONFLICT")) throw new MeshError("CONFLICT", `stale version ${input.expectedVersion}: another write won`, { cause: error });
     throw error;
   }
+  try {
+    await context.publish(tenantsContract.events.updated, { tenantId: context.tenant, version: next.version, policy: next }, {
+      eventId: `${context.tenant}:${next.version}`,
+    });
+  } catch (error) {
+    // No version without its event: withdraw it, so the caller can retry the same put.
+    await policies.deleteOne(context.tenant, { version: next.version });
+    throw error;
+  }
   await policies.deleteMany(context.tenant, { version: { $lte: next.version - HISTORY_VERSIONS } });
-  await context.publish(tenantsContract.events.updated, { tenantId: context.tenant, version: next.version, policy: next }, {
-    eventId: `${context.tenant}:${next.version}`,
-  });
   return next;
 }

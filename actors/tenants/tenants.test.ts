@@ -85,3 +85,17 @@ test("tenants are isolated: one tenant's put never changes another's policy", as
   assert.equal((await tenants.get({}, { tenant: "blue" })).displayName, "Blue");
   assert.equal((await tenants.get({}, { tenant: "green" })).displayName, "Green");
 });
+
+test("a put whose event cannot be published is withdrawn: UNAVAILABLE, the old version stays, a retry succeeds", async () => {
+  await tenants.put({ policy, expectedVersion: 0 }, { tenant: "outage" });
+  const jsm = await jetstreamManager(nc);
+  const stream = await jsm.streams.info("EVENTS_TENANTS");
+  await jsm.streams.delete("EVENTS_TENANTS");
+  assert.equal(await codeOf(tenants.put({ policy: { ...policy, displayName: "During outage" }, expectedVersion: 1 }, { tenant: "outage", maxAttempts: 1 })), "UNAVAILABLE");
+  const current = await tenants.get({}, { tenant: "outage" });
+  assert.equal(current.version, 1);
+  assert.equal(current.displayName, "Acme");
+  await jsm.streams.add(stream.config);
+  const retried = await tenants.put({ policy: { ...policy, displayName: "After outage" }, expectedVersion: 1 }, { tenant: "outage" });
+  assert.equal(retried.version, 2);
+});
