@@ -96,7 +96,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     deadLetter: deadLetter.bind(null, { js, consumerActor, durable, timeoutMs }),
     emit,
     pendingRecords: new Set<Promise<void>>(),
-    maxPendingRecords: batchSize * 32,
+    maxPendingRecords: batchSize * 256,
   };
   const loop = startPullLoop({
     consumer,
@@ -114,7 +114,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     stop() {
       stopped ??= (async () => {
         await loop.stop();
-        await Promise.all(handling.pendingRecords);
+        await Promise.allSettled(handling.pendingRecords);
         // Acks, naks and terms are plain publishes: make sure the server has them.
         if (!nc.isClosed()) await nc.flush().catch(() => undefined);
       })();

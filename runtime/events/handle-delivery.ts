@@ -22,9 +22,9 @@ export interface DeliveryHandling {
   readonly dedupe: EventDedupe | undefined;
   readonly deadLetter: (message: JsMsg, eventId: string, reason: string) => Promise<void>;
   readonly emit: (event: ConsumerEvent) => void;
-  /** Dedupe records still being written after their ack; stop() waits for them. */
+  /** Writes of dedupe records still running after their acks; stop() waits for them. */
   readonly pendingRecords: Set<Promise<void>>;
-  /** Past this many pending records, a delivery waits for its own record (backpressure). */
+  /** Past this many ids waiting to be recorded, a delivery waits for its own record (backpressure). */
   readonly maxPendingRecords: number;
 }
 
@@ -63,19 +63,25 @@ export async function handleDelivery(handling: DeliveryHandling, message: JsMsg,
   // Ack first, then record: the record only guards against repeats that come much later (a
   // republish, a lost ack's redelivery after ack_wait), so it need not hold the delivery slot.
   // A crash between handler and record is the same window either way.
-  const processed: ConsumerEvent = { type: "processed", eventId, deliveryCount, durationMs: Date.now() - receivedAt };
   if (!(await acknowledge(handling, message, eventId, deliveryCount))) return;
-  if (!handling.dedupe) {
-    handling.emit(processed);
-    return;
+  handling.emit({ type: "processed", eventId, deliveryCount, durationMs: Date.now() - receivedAt });
+  if (handling.dedupe) await recordProcessed(handling, handling.dedupe, eventId);
+}
+
+/** Records are written in batches sharing one promise: it is watched once, not once per event. */
+async function recordProcessed(handling: DeliveryHandling, dedupe: EventDedupe, eventId: string): Promise<void> {
+  const written = dedupe.record(eventId);
+  if (!handling.pendingRecords.has(written)) {
+    handling.pendingRecords.add(written);
+    written.then(
+      () => handling.pendingRecords.delete(written),
+      (error: unknown) => {
+        handling.pendingRecords.delete(written);
+        handling.emit({ type: "error", reason: "dedupe record failed", error });
+      },
+    );
   }
-  const recording = handling.dedupe.record(eventId).then(
-    () => handling.emit(processed),
-    (error: unknown) => handling.emit({ type: "error", eventId, deliveryCount, reason: "dedupe record failed", error }),
-  );
-  handling.pendingRecords.add(recording);
-  void recording.finally(() => handling.pendingRecords.delete(recording));
-  if (handling.pendingRecords.size > handling.maxPendingRecords) await recording;
+  if ((dedupe.backlog ?? 0) > handling.maxPendingRecords) await written.catch(() => undefined);
 }
 
 /**

@@ -8,7 +8,8 @@ import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { ensureEventStream } from "./ensure-streams.ts";
 import { createEventPublisher } from "./event-publisher.ts";
 import { startEventConsumer } from "./event-consumer.ts";
-import { mongoDedupe, PROCESSED_EVENTS_COLLECTION } from "./processed-events.ts";
+import { coalescingWriter } from "./coalescing-writer.ts";
+import { mongoDedupe, PROCESSED_EVENTS_COLLECTION, type ProcessedEventsRecord } from "./processed-events.ts";
 import { connectForTest, eventRecorder } from "./test-support.ts";
 
 const servers = await useTestServers();
@@ -27,8 +28,19 @@ test("an event is seen once recorded; recording twice is fine; durables are sepa
   await dedupe.record("e-1");
   assert.equal(await dedupe.seen("e-1"), true);
   assert.equal(await mongoDedupe(db, "billing--cancelled").seen("e-1"), false);
-  const stored = await db.collection(PROCESSED_EVENTS_COLLECTION).findOne({ _id: "billing--placed:e-1" as never });
-  assert.ok(stored?.expiresAt instanceof Date && stored.expiresAt.getTime() > Date.now() + 6 * 24 * 3600 * 1000);
+  const stored = await db.collection<ProcessedEventsRecord>(PROCESSED_EVENTS_COLLECTION).find({ consumer: "billing--placed" }).toArray();
+  assert.equal(stored.length, 2, "each write is a record of its own");
+  assert.ok(stored.every((record) => record.ids.includes("e-1") && record.expiresAt.getTime() > Date.now() + 6 * 24 * 3600 * 1000));
+});
+
+test("ids recorded together share one record; a batch of lookups tells recorded from unrecorded ids", async () => {
+  const dedupe = mongoDedupe(db, "billing--bulk");
+  const ids = Array.from({ length: 1000 }, (_, n) => `bulk-${n}`);
+  await Promise.all(ids.map((id) => dedupe.record(id)));
+  await dedupe.record("bulk-late");
+  assert.equal(await db.collection(PROCESSED_EVENTS_COLLECTION).countDocuments({ consumer: "billing--bulk" }), 2);
+  const probes = ["bulk-0", "bulk-999", "bulk-late", "bulk-1000", "other"];
+  assert.deepEqual(await Promise.all(probes.map((id) => dedupe.seen(id))), [true, true, true, false, false]);
 });
 
 test("expired records are not seen and are swept", async () => {
@@ -36,22 +48,25 @@ test("expired records are not seen and are swept", async () => {
   await dedupe.record("e-2");
   assert.equal(await dedupe.seen("e-2"), false);
   assert.equal(await dedupe.sweepExpired(), 1);
-  assert.equal(await db.collection(PROCESSED_EVENTS_COLLECTION).countDocuments({ _id: "billing--expiring:e-2" as never }), 0);
+  assert.equal(await db.collection(PROCESSED_EVENTS_COLLECTION).countDocuments({ consumer: "billing--expiring" }), 0);
 });
 
 test("an event redelivered after processing (same Mw-Event-Id, new msg id) is not processed twice", { timeout: 30_000 }, async () => {
   const event = { subject: "events.orders.deduped", schema: z.object({ n: z.number() }) };
   const recorder = eventRecorder();
   const processed: string[] = [];
+  const dedupe = mongoDedupe(db, "billing--deduped");
   const consumer = await startEventConsumer({
     nc, consumerActor: "billing", spec: { event, handler: async () => undefined }, onEvent: recorder.listener,
-    dedupe: mongoDedupe(db, "billing--deduped"),
+    dedupe,
     process: async (_payload, delivery) => {
       processed.push(delivery.eventId);
     },
   });
   await publisher.publish(event, { n: 1 }, { eventId: "dup-1" });
   await recorder.until("processed");
+  // The record is written after the ack (batched); the repeat in question comes later than that.
+  while (!(await dedupe.seen("dup-1"))) await new Promise((resolve) => setTimeout(resolve, 10));
   const headers = createHeaders();
   headers.set("Mw-Event-Id", "dup-1");
   const republished = await jsm.jetstream().publish(event.subject, JSON.stringify({ n: 1 }), { msgID: "another-msg-id", headers });
@@ -77,7 +92,9 @@ test("a first delivery under its own event id skips the lookup; a burst of recor
   await recorder.until("processed", 50);
   await consumer.stop();
   assert.equal(lookups, 0);
-  assert.equal(await db.collection(PROCESSED_EVENTS_COLLECTION).countDocuments({ _id: { $regex: "^billing--counted:" } as never }), 50);
+  const records = await db.collection<ProcessedEventsRecord>(PROCESSED_EVENTS_COLLECTION).find({ consumer: "billing--counted" }).toArray();
+  assert.deepEqual(records.flatMap((record) => record.ids).sort(), Array.from({ length: 50 }, (_, n) => `counted-${n}`).sort());
+  assert.ok(records.length < 50, `50 ids in ${records.length} writes`);
 });
 
 test("bad input: a failing dedupe store retries the event instead of processing or dropping it", { timeout: 30_000 }, async () => {
@@ -106,4 +123,27 @@ test("bad input: a failing dedupe store retries the event instead of processing 
   await consumer.stop();
   assert.deepEqual(processed, [2]);
   assert.match(recorder.events.find((e) => e.type === "retry")?.reason ?? "", /^dedupe: INTERNAL database unreachable/);
+});
+
+test("bad input: a record that cannot be written is reported once per write; the events stay processed and acked", { timeout: 30_000 }, async () => {
+  const event = { subject: "events.orders.unrecorded", schema: z.object({ n: z.number() }) };
+  const recorder = eventRecorder();
+  let writes = 0;
+  const failingStore = coalescingWriter(async () => {
+    writes++;
+    throw new Error("disk full");
+  }, { maxBatch: 100, lingerMs: 50 });
+  const consumer = await startEventConsumer({
+    nc, consumerActor: "billing", spec: { event, handler: async () => undefined }, onEvent: recorder.listener,
+    dedupe: { seen: async () => false, record: (id) => failingStore.add(id) },
+    process: async () => undefined,
+  });
+  await Promise.all([0, 1, 2, 3, 4].map((n) => publisher.publish(event, { n }, { eventId: `unrecorded-${n}` })));
+  await recorder.until("processed", 5);
+  await consumer.stop();
+  const errors = recorder.events.filter((e) => e.type === "error");
+  assert.ok(writes >= 1 && writes < 5, `5 ids in ${writes} writes`);
+  assert.deepEqual(errors.map((e) => e.reason), Array(writes).fill("dedupe record failed"));
+  const info = await consumer.info();
+  assert.equal(info.ackPending + info.pending, 0);
 });

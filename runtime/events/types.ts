@@ -19,7 +19,10 @@ export interface EventDelivery {
 /** Remembers which events a consumer has processed, so redeliveries are not processed twice. */
 export interface EventDedupe {
   seen(eventId: string): Promise<boolean>;
+  /** Settles when the id is stored; ids stored together may share one promise. */
   record(eventId: string): Promise<void>;
+  /** Ids waiting to be stored; past a bound, deliveries wait for their record (backpressure). */
+  readonly backlog?: number;
 }
 
 export type ConsumerEventType = "processed" | "duplicate" | "retry" | "dead-lettered" | "error";
