@@ -28,31 +28,38 @@ const RESTART_DELAY_MS = 1000;
 
 export function startPullLoop(options: PullLoopOptions): PullLoop {
   const { consumer, concurrency, handle, onError } = options;
-  const inFlight = new Set<Promise<void>>();
+  let inFlight = 0;
   let stopping = false;
   let messages: ConsumerMessages | undefined;
   let wakeFromRestartDelay: (() => void) | undefined;
   // One waiter for "a slot is free" instead of Promise.race over every running handler, which
   // attached a reaction to each of them for every message read while the slots were full.
   let slotFreed: (() => void) | undefined;
+  let allFinished: (() => void) | undefined;
+
+  // Bound once: a closure per message showed in the consumer's profile.
+  const release = (): void => {
+    inFlight--;
+    const wake = slotFreed;
+    slotFreed = undefined;
+    wake?.();
+    if (inFlight === 0) allFinished?.();
+  };
+  const crashed = (error: unknown): void => {
+    onError("handler crashed", error);
+    release();
+  };
 
   function dispatch(message: JsMsg, receivedAt: number): void {
-    const work: Promise<void> = handle(message, receivedAt)
-      .catch((error: unknown) => onError("handler crashed", error))
-      .finally(() => {
-        inFlight.delete(work);
-        const wake = slotFreed;
-        slotFreed = undefined;
-        wake?.();
-      });
-    inFlight.add(work);
+    inFlight++;
+    handle(message, receivedAt).then(release, crashed);
   }
 
   async function readMessages(current: ConsumerMessages): Promise<void> {
     // Since when the loop has been held up by full slots; messages buffered meanwhile wait too.
     let heldSince: number | undefined;
     for await (const message of current) {
-      while (!stopping && inFlight.size >= concurrency) {
+      while (!stopping && inFlight >= concurrency) {
         heldSince ??= Date.now();
         await new Promise<void>((resolve) => { slotFreed = resolve; });
       }
@@ -111,7 +118,7 @@ export function startPullLoop(options: PullLoopOptions): PullLoop {
       wakeFromRestartDelay?.();
       await messages?.close().catch(() => undefined);
       await running;
-      await Promise.all(inFlight);
+      if (inFlight > 0) await new Promise<void>((resolve) => { allFinished = resolve; });
     },
   };
 }
