@@ -17,7 +17,10 @@ export const HEADERS = {
   service: "Mw-Service",
   /** Set on every error reply to the error code; the body then is an ErrorReply. */
   errorCode: "Mw-Error",
-  /** Set on event messages: the event's id (also sent as Nats-Msg-Id). */
+  /**
+   * The event's id when a message is stored under another msg id (dead-letter copies,
+   * republishes). Absent on a first publish, where the event id is the Nats-Msg-Id.
+   */
   eventId: "Mw-Event-Id",
 } as const;
 

@@ -6,6 +6,7 @@
  */
 import { headers as createHeaders } from "@nats-io/nats-core";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import { HEADERS } from "../../protocol/headers.ts";
 import { deadLetterSubject } from "../../protocol/subjects.ts";
 
 export const DLQ_HEADERS = {
@@ -31,6 +32,7 @@ export async function deadLetter(target: DeadLetterTarget, message: JsMsg, event
     if (key.toLowerCase().startsWith("nats-")) continue;
     for (const value of values) headers.append(key, value);
   }
+  headers.set(HEADERS.eventId, eventId);
   headers.set(DLQ_HEADERS.reason, toHeaderValue(reason));
   headers.set(DLQ_HEADERS.deliveryCount, String(message.info.deliveryCount));
   headers.set(DLQ_HEADERS.originalSubject, message.subject);

@@ -21,11 +21,11 @@ const TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 test("publish stores the validated payload with the event headers and Nats-Msg-Id = event id", async () => {
   const result = await publisher.publish(Placed, { orderId: "o-1" }, { eventId: "evt-1", tenant: "acme", traceparent: TRACEPARENT, service: "shop" });
   assert.deepEqual(result, { eventId: "evt-1", duplicate: false });
-  const [stored] = (await readStream(jsm, "EVENTS_ORDERS")).filter((message) => message.header?.get("Mw-Event-Id") === "evt-1");
+  const [stored] = (await readStream(jsm, "EVENTS_ORDERS")).filter((message) => message.header?.get("Nats-Msg-Id") === "evt-1");
   assert.ok(stored);
   assert.equal(stored.subject, "events.orders.placed");
   assert.deepEqual(stored.json(), { orderId: "o-1", amount: 0 });
-  assert.equal(stored.header.get("Nats-Msg-Id"), "evt-1");
+  assert.equal(stored.header.get("Mw-Event-Id"), "", "the msg id alone names the event");
   assert.equal(stored.header.get("Mw-Tenant"), "acme");
   assert.equal(stored.header.get("traceparent"), TRACEPARENT);
   assert.equal(stored.header.get("Mw-Service"), "shop");

@@ -52,8 +52,8 @@ export function createEventPublisher(nc: NatsConnection, options: EventPublisher
         throw new MeshError("INTERNAL", `invalid ${event.subject} payload: ${summarizeIssues(parsed.error.issues)}`, { cause: parsed.error });
       }
       const eventId = meta.eventId ?? randomUUID();
+      // The event id travels as Nats-Msg-Id only; Mw-Event-Id is for copies stored under another msg id.
       const headers = createHeaders();
-      headers.set(HEADERS.eventId, eventId);
       if (meta.tenant) headers.set(HEADERS.tenant, meta.tenant);
       if (meta.traceparent) headers.set(HEADERS.traceparent, meta.traceparent);
       if (meta.service) headers.set(HEADERS.service, meta.service);

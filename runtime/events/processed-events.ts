@@ -20,7 +20,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 const MAX_IDS_PER_RECORD = 4096;
 /** How long ids gather before a record is written: records come after the ack, so this delays no event. */
-const RECORD_LINGER_MS = 25;
+const RECORD_LINGER_MS = 100;
 const TTL_NOT_IMPLEMENTED = 238;
 
 export interface ProcessedEventsRecord {

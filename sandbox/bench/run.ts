@@ -19,7 +19,7 @@ const REQUEST_LOAD = { concurrency: 64, warmupMs: 500, measureMs: 2000 };
 const REQUEST_ROUNDS = 3;
 const LEASE_LOAD = { concurrency: 16, warmupMs: 1500, measureMs: 5000 };
 const LLM_LOAD = { concurrency: 4, warmupMs: 1500, measureMs: 6000 };
-const EVENT_LOAD = { publish: { concurrency: 64, warmupMs: 500, measureMs: 3000 }, warmupMs: 500, measureMs: 3000, maxPacedRate: 2000, backlog: 80_000, drainRounds: 3 };
+const EVENT_LOAD = { publish: { concurrency: 64, warmupMs: 500, measureMs: 3000 }, warmupMs: 500, measureMs: 3000, maxPacedRate: 2000, backlog: 60_000, drainRounds: 5 };
 
 interface Scenario {
   readonly key: string;
