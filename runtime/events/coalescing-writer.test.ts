@@ -4,7 +4,7 @@ import { coalescingWriter } from "./coalescing-writer.ts";
 
 test("ids queued while a write runs go together into the next write, at most maxBatch each", async () => {
   const writes: string[][] = [];
-  const writer = coalescingWriter(async (ids) => {
+  const writer = coalescingWriter<string>(async (ids) => {
     writes.push(ids);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }, { maxBatch: 4, lingerMs: 5 });

@@ -9,7 +9,7 @@ import type { z } from "zod";
 import { HEADERS } from "../../protocol/headers.ts";
 import { summarizeIssues } from "./schema-issues.ts";
 import { describeFailure, isTerminalFailure, redeliveryDelay } from "./retry-policy.ts";
-import type { ConsumerEvent, EventDedupe, EventDelivery } from "./types.ts";
+import type { ConsumerEvent, EventDedupe, EventDelivery, ProcessedEventRef } from "./types.ts";
 
 export type ProcessEvent = (payload: unknown, delivery: EventDelivery) => Promise<void>;
 
@@ -38,14 +38,14 @@ export async function handleDelivery(handling: DeliveryHandling, message: JsMsg,
   }
   // A first delivery of an event published under its own id was already de-duplicated by
   // JetStream inside the stream's duplicate window (2 min by default); only redeliveries and
-  // republishes under another msg id need the lookup. A lookup per event costs a database read
+  // copies stored under another msg id need the lookup. A lookup per event costs a database read
   // (measured: consumption fell from ~9,000 to ~470 msg/s on FerretDB). So an event republished
   // under the same id after the window is processed again; handlers that must never see an
   // event twice make their own write idempotent by event id (as `usage` does).
-  const mayBeRepeat = deliveryCount > 1 || delivery.headers["Nats-Msg-Id"] !== eventId;
+  const ref: ProcessedEventRef = { eventId, streamSequence: message.seq, copy: isCopy(delivery) };
   let seen: boolean;
   try {
-    seen = mayBeRepeat ? ((await handling.dedupe?.seen(eventId)) ?? false) : false;
+    seen = deliveryCount > 1 || ref.copy ? ((await handling.dedupe?.seen(ref)) ?? false) : false;
   } catch (error) {
     await handleFailure(handling, message, eventId, "dedupe", error);
     return;
@@ -67,7 +67,7 @@ export async function handleDelivery(handling: DeliveryHandling, message: JsMsg,
   ackSoon(handling, message);
   handling.emit({ type: "processed", eventId, deliveryCount, durationMs: Date.now() - receivedAt });
   if (!handling.dedupe) return;
-  const waitForRecord = recordProcessed(handling, handling.dedupe, eventId);
+  const waitForRecord = recordProcessed(handling, handling.dedupe, ref);
   if (waitForRecord) await waitForRecord;
 }
 
@@ -75,8 +75,8 @@ export async function handleDelivery(handling: DeliveryHandling, message: JsMsg,
  * Records are written in batches sharing one promise: it is watched once, not once per event.
  * Returns what to wait for when too many records are pending (backpressure), else nothing.
  */
-function recordProcessed(handling: DeliveryHandling, dedupe: EventDedupe, eventId: string): Promise<unknown> | undefined {
-  const written = dedupe.record(eventId);
+function recordProcessed(handling: DeliveryHandling, dedupe: EventDedupe, ref: ProcessedEventRef): Promise<unknown> | undefined {
+  const written = dedupe.record(ref);
   if (!handling.pendingRecords.has(written)) {
     handling.pendingRecords.add(written);
     written.then(
@@ -164,6 +164,12 @@ function parsePayload(schema: z.ZodType, data: Uint8Array): Parsed {
   }
   const result = schema.safeParse(json);
   return result.success ? { ok: true, value: result.data } : { ok: false, reason: summarizeIssues(result.error.issues) };
+}
+
+/** A copy names its event in Mw-Event-Id while JetStream stored it under another msg id. */
+function isCopy(delivery: EventDelivery): boolean {
+  const named = delivery.headers[HEADERS.eventId];
+  return named !== undefined && named !== delivery.headers["Nats-Msg-Id"];
 }
 
 function readEventId(message: JsMsg): string {

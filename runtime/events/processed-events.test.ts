@@ -9,7 +9,7 @@ import { ensureEventStream } from "./ensure-streams.ts";
 import { createEventPublisher } from "./event-publisher.ts";
 import { startEventConsumer } from "./event-consumer.ts";
 import { coalescingWriter } from "./coalescing-writer.ts";
-import { mongoDedupe, PROCESSED_EVENTS_COLLECTION, type ProcessedEventsRecord } from "./processed-events.ts";
+import { bucketOf, mongoDedupe, PROCESSED_EVENTS_COLLECTION, type ProcessedEventsRecord } from "./processed-events.ts";
 import { connectForTest, eventRecorder } from "./test-support.ts";
 
 const servers = await useTestServers();
@@ -21,32 +21,45 @@ const jsm = await jetstreamManager(nc);
 await ensureEventStream(jsm, "orders");
 const publisher = createEventPublisher(nc, { actor: "orders" });
 
+/** A delivery at stream sequence `sequence`; `copy` when stored under another msg id. */
+const at = (eventId: string, sequence: number, copy = false) => ({ eventId, streamSequence: sequence, copy });
+
 test("an event is seen once recorded; recording twice is fine; durables are separate", async () => {
   const dedupe = mongoDedupe(db, "billing--placed");
-  assert.equal(await dedupe.seen("e-1"), false);
-  await dedupe.record("e-1");
-  await dedupe.record("e-1");
-  assert.equal(await dedupe.seen("e-1"), true);
-  assert.equal(await mongoDedupe(db, "billing--cancelled").seen("e-1"), false);
+  assert.equal(await dedupe.seen(at("e-1", 7)), false);
+  await dedupe.record(at("e-1", 7));
+  await dedupe.record(at("e-1", 7));
+  assert.equal(await dedupe.seen(at("e-1", 7)), true);
+  assert.equal(await mongoDedupe(db, "billing--cancelled").seen(at("e-1", 7)), false);
   const stored = await db.collection<ProcessedEventsRecord>(PROCESSED_EVENTS_COLLECTION).find({ consumer: "billing--placed" }).toArray();
   assert.equal(stored.length, 2, "each write is a record of its own");
-  assert.ok(stored.every((record) => record.ids.includes("e-1") && record.expiresAt.getTime() > Date.now() + 6 * 24 * 3600 * 1000));
+  assert.ok(stored.every((record) => record.ids === "e-1" && record.bucket === 0 && record.expiresAt.getTime() > Date.now() + 6 * 24 * 3600 * 1000));
 });
 
-test("ids recorded together share one record; a batch of lookups tells recorded from unrecorded ids", async () => {
+test("ids recorded together share a record per sequence bucket; a batch of lookups tells recorded from unrecorded ids", async () => {
   const dedupe = mongoDedupe(db, "billing--bulk");
-  const ids = Array.from({ length: 1000 }, (_, n) => `bulk-${n}`);
-  await Promise.all(ids.map((id) => dedupe.record(id)));
-  await dedupe.record("bulk-late");
-  assert.equal(await db.collection(PROCESSED_EVENTS_COLLECTION).countDocuments({ consumer: "billing--bulk" }), 2);
-  const probes = ["bulk-0", "bulk-999", "bulk-late", "bulk-1000", "other"];
-  assert.deepEqual(await Promise.all(probes.map((id) => dedupe.seen(id))), [true, true, true, false, false]);
+  const sequences = Array.from({ length: 1000 }, (_, n) => n * 9); // 0..8991: buckets 0, 1 and 2
+  await Promise.all(sequences.map((sequence) => dedupe.record(at(`bulk-${sequence}`, sequence))));
+  await dedupe.record(at("bulk-late", 20_000));
+  const records = await db.collection<ProcessedEventsRecord>(PROCESSED_EVENTS_COLLECTION).find({ consumer: "billing--bulk" }).toArray();
+  assert.deepEqual(records.map((record) => record.bucket).sort(), [0, 1, 2, bucketOf(20_000)]);
+  const probes = [at("bulk-0", 0), at("bulk-8991", 8991), at("bulk-late", 20_000), at("bulk-9", 10), at("other", 3)];
+  assert.deepEqual(await Promise.all(probes.map((probe) => dedupe.seen(probe))), [true, true, true, true, false]);
+});
+
+test("a copy under a new sequence is found in another bucket; a redelivery is looked up in its own bucket only", async () => {
+  const dedupe = mongoDedupe(db, "billing--copies");
+  await dedupe.record(at("c-1", 5));
+  assert.equal(await dedupe.seen(at("c-1", 50_000, true)), true, "a copy is found wherever it was recorded");
+  assert.equal(await dedupe.seen(at("c-1", 50_000)), false, "a redelivery at 50,000 was never recorded there");
+  assert.equal(await dedupe.seen(at("c-", 50_000, true)), false, "ids match whole, not by prefix");
+  assert.equal(await dedupe.seen(at("c.1", 50_000, true)), false, "ids are matched literally");
 });
 
 test("expired records are not seen and are swept", async () => {
   const dedupe = mongoDedupe(db, "billing--expiring", 0);
-  await dedupe.record("e-2");
-  assert.equal(await dedupe.seen("e-2"), false);
+  await dedupe.record(at("e-2", 1));
+  assert.equal(await dedupe.seen(at("e-2", 1)), false);
   assert.equal(await dedupe.sweepExpired(), 1);
   assert.equal(await db.collection(PROCESSED_EVENTS_COLLECTION).countDocuments({ consumer: "billing--expiring" }), 0);
 });
@@ -66,7 +79,7 @@ test("an event redelivered after processing (same Mw-Event-Id, new msg id) is no
   await publisher.publish(event, { n: 1 }, { eventId: "dup-1" });
   await recorder.until("processed");
   // The record is written after the ack (batched); the repeat in question comes later than that.
-  while (!(await dedupe.seen("dup-1"))) await new Promise((resolve) => setTimeout(resolve, 10));
+  while (!(await dedupe.seen(at("dup-1", 1, true)))) await new Promise((resolve) => setTimeout(resolve, 10));
   const headers = createHeaders();
   headers.set("Mw-Event-Id", "dup-1");
   const republished = await jsm.jetstream().publish(event.subject, JSON.stringify({ n: 1 }), { msgID: "another-msg-id", headers });
@@ -93,7 +106,7 @@ test("a first delivery under its own event id skips the lookup; a burst of recor
   await consumer.stop();
   assert.equal(lookups, 0);
   const records = await db.collection<ProcessedEventsRecord>(PROCESSED_EVENTS_COLLECTION).find({ consumer: "billing--counted" }).toArray();
-  assert.deepEqual(records.flatMap((record) => record.ids).sort(), Array.from({ length: 50 }, (_, n) => `counted-${n}`).sort());
+  assert.deepEqual(records.flatMap((record) => record.ids.split("\n")).sort(), Array.from({ length: 50 }, (_, n) => `counted-${n}`).sort());
   assert.ok(records.length < 50, `50 ids in ${records.length} writes`);
 });
 

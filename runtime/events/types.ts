@@ -17,10 +17,19 @@ export interface EventDelivery {
 }
 
 /** Remembers which events a consumer has processed, so redeliveries are not processed twice. */
+/** What the dedupe store knows of a delivery. */
+export interface ProcessedEventRef {
+  readonly eventId: string;
+  /** The stream sequence: a redelivery keeps it, a copy under another msg id gets a new one. */
+  readonly streamSequence: number;
+  /** Stored under another msg id than its event id (a dead letter put back, a republish). */
+  readonly copy: boolean;
+}
+
 export interface EventDedupe {
-  seen(eventId: string): Promise<boolean>;
+  seen(event: ProcessedEventRef): Promise<boolean>;
   /** Settles when the id is stored; ids stored together may share one promise. */
-  record(eventId: string): Promise<void>;
+  record(event: ProcessedEventRef): Promise<void>;
   /** Ids waiting to be stored; past a bound, deliveries wait for their record (backpressure). */
   readonly backlog?: number;
 }
