@@ -13,7 +13,7 @@ import { isMeshError, MeshError } from "../errors.ts";
 import { durableName, ensureDurableConsumer, parseEventSubject, type DurableSettings } from "./consumer-config.ts";
 import { deadLetter } from "./dead-letter.ts";
 import { ensureDeadLetterStream, ensureEventStreamExists } from "./ensure-streams.ts";
-import { handleDelivery, type ProcessEvent } from "./handle-delivery.ts";
+import { flushAcks, handleDelivery, type ProcessEvent } from "./handle-delivery.ts";
 import { startPullLoop } from "./pull-loop.ts";
 import { DEFAULT_BACKOFF_MS } from "./retry-policy.ts";
 import type { ConsumerEventListener, EventDedupe } from "./types.ts";
@@ -115,7 +115,9 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
       stopped ??= (async () => {
         await loop.stop();
         await Promise.allSettled(handling.pendingRecords);
-        // Acks, naks and terms are plain publishes: make sure the server has them.
+        // Acks, naks and terms are plain publishes: write the queued acks before the flush's
+        // PING, so the PONG means the server has them.
+        flushAcks();
         if (!nc.isClosed()) await nc.flush().catch(() => undefined);
       })();
       return stopped;

@@ -1,6 +1,6 @@
 /**
  * The fate of one delivered event: poison -> dead-letter at once; already processed ->
- * ack; processed now -> record, then ack; failed -> nak with backoff, or
+ * ack; processed now -> ack, then record (batched); failed -> nak with backoff, or
  * dead-letter when the failure is terminal or the deliveries are used up. Every outcome
  * is reported through `emit`; nothing here throws.
  */
@@ -107,7 +107,8 @@ function ackSoon(handling: DeliveryHandling, message: JsMsg): void {
   ackHandlings.push(handling);
 }
 
-function flushAcks(): void {
+/** Writes the queued acks now (a stopping consumer calls it before its final flush). */
+export function flushAcks(): void {
   const messages = ackMessages;
   const handlings = ackHandlings;
   ackMessages = [];
