@@ -104,30 +104,40 @@ export class MeshClient {
     if (signal?.aborted) return Promise.reject(new MeshError("TIMEOUT", "cancelled before sending"));
     if (deadline <= Date.now()) return Promise.reject(new MeshError("TIMEOUT", "deadline already passed"));
     return new Promise<Msg>((resolve, reject) => {
+      if (!signal) {
+        this.#publish(subject, payload, headers, this.#inbox.expect(deadline, resolve, reject), reject);
+        return;
+      }
       const onAbort = () => {
-        expectation.cancel();
+        this.#inbox.cancel(token);
         reject(new MeshError("TIMEOUT", "cancelled"));
       };
-      const expectation = this.#inbox.expect(
+      const token = this.#inbox.expect(
         deadline,
         (msg) => {
-          signal?.removeEventListener("abort", onAbort);
+          signal.removeEventListener("abort", onAbort);
           resolve(msg);
         },
         (error) => {
-          signal?.removeEventListener("abort", onAbort);
+          signal.removeEventListener("abort", onAbort);
           reject(error);
         },
       );
-      signal?.addEventListener("abort", onAbort, { once: true });
-      try {
-        this.#nc.publish(subject, payload, { reply: expectation.replyTo, headers });
-      } catch (error) {
-        expectation.cancel();
-        signal?.removeEventListener("abort", onAbort);
-        reject(new MeshError("UNAVAILABLE", "cannot publish the request", { cause: error, retryAfterMs: 250 }));
-      }
+      signal.addEventListener("abort", onAbort, { once: true });
+      if (!this.#publish(subject, payload, headers, token, reject)) signal.removeEventListener("abort", onAbort);
     });
+  }
+
+  /** Sends the request; when it cannot go out, forgets its reply and rejects. Returns whether it went out. */
+  #publish(subject: string, payload: Uint8Array, headers: MsgHdrs, token: string, reject: (error: MeshError) => void): boolean {
+    try {
+      this.#nc.publish(subject, payload, { reply: this.#inbox.replySubject(token), headers });
+      return true;
+    } catch (error) {
+      this.#inbox.cancel(token);
+      reject(new MeshError("UNAVAILABLE", "cannot publish the request", { cause: error, retryAfterMs: 250 }));
+      return false;
+    }
   }
 
   close(): void {

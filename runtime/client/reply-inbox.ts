@@ -39,12 +39,24 @@ export class ReplyInbox {
     return this.#pending.size;
   }
 
-  /** Registers a pending reply; returns the reply subject to publish with. */
-  expect(deadline: number, resolve: (msg: Msg) => void, reject: (error: MeshError) => void): { replyTo: string; cancel(): void } {
+  /**
+   * Registers a pending reply and returns its token; the request goes out with
+   * `replySubject(token)`. A token, not an object with a cancel closure: this runs per request.
+   */
+  expect(deadline: number, resolve: (msg: Msg) => void, reject: (error: MeshError) => void): string {
     const token = (this.#sequence++).toString(36);
     this.#pending.set(token, { resolve, reject, deadline });
     this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
-    return { replyTo: this.#prefix + token, cancel: () => this.#pending.delete(token) };
+    return token;
+  }
+
+  replySubject(token: string): string {
+    return this.#prefix + token;
+  }
+
+  /** Forgets a pending reply (the caller gave up); a late reply is then dropped. */
+  cancel(token: string): void {
+    this.#pending.delete(token);
   }
 
   #sweep(): void {

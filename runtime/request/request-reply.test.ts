@@ -89,6 +89,19 @@ test("an expired deadline aborts the handler's signal and the caller gets TIMEOU
   assert.deepEqual(direct, { done: true, aborted: false });
 });
 
+test("a caller's abort signal cancels the call at once with TIMEOUT; a reply that still comes is dropped", async () => {
+  const controller = new AbortController();
+  const started = Date.now();
+  const call = fixture.slow({ ms: 300 }, { tenant: "acme", timeoutMs: 5000, maxAttempts: 1, signal: controller.signal });
+  setTimeout(() => controller.abort(), 50);
+  const error = await call.catch((e: unknown) => e);
+  assert.ok(isMeshError(error) && error.code === "TIMEOUT" && error.message === "cancelled", String(error));
+  assert.ok(Date.now() - started < 300, "cancelled before the handler finished");
+  assert.equal(await codeOf(fixture.echo({ text: "x" }, { tenant: "acme", signal: controller.signal })), "TIMEOUT", "an aborted signal sends nothing");
+  await new Promise((resolve) => setTimeout(resolve, 400)); // the slow reply arrives and is dropped
+  assert.equal((await fixture.echo({ text: "after" }, { tenant: "acme", signal: new AbortController().signal })).text, "after");
+});
+
 test("retryable codes are retried inside the deadline; terminal ones are not", async () => {
   const started = Date.now();
   assert.equal(await codeOf(fixture.fail({ code: "UNAVAILABLE" }, { tenant: "acme", maxAttempts: 3, timeoutMs: 2000 })), "UNAVAILABLE");
