@@ -21,7 +21,7 @@ import { coalescingWriter } from "./coalescing-writer.ts";
 import type { EventDedupe, ProcessedEventRef } from "./types.ts";
 
 export const PROCESSED_EVENTS_COLLECTION = "_processed_events";
-export const SEQUENCE_BUCKET = 4096;
+const SEQUENCE_BUCKET = 4096;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 const MAX_IDS_PER_WRITE = 8192;

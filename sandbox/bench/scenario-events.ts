@@ -54,6 +54,7 @@ const BARE_STREAM = "BARE_BENCH";
 const BARE_SUBJECT = "bare-bench.noted";
 const BARE_DURABLE = "bare-consumer";
 const CONSUMER_START_SLACK_MS = 5000;
+const MAX_FILL_FAILURES = 100;
 
 async function measurePublish(label: string, side: Side, load: EventLoad): Promise<{ measurement: Measurement; published: number }> {
   let published = 0;
@@ -83,7 +84,8 @@ async function fillBacklog(side: Side, published: number, backlog: number, concu
   let stored = published;
   let failures = 0;
   const worker = async (): Promise<void> => {
-    while (next < backlog && failures < backlog) {
+    // A stream that refuses publishes ends the fill (the drain then waits only for what is stored).
+    while (next < backlog && failures < MAX_FILL_FAILURES) {
       try {
         await side.publish(next++);
         stored++;
