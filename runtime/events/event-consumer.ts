@@ -13,7 +13,7 @@ import { isMeshError, MeshError } from "../errors.ts";
 import { durableName, ensureDurableConsumer, parseEventSubject, type DurableSettings } from "./consumer-config.ts";
 import { deadLetter } from "./dead-letter.ts";
 import { ensureDeadLetterStream, ensureEventStreamExists } from "./ensure-streams.ts";
-import { flushAcks, handleDelivery, type ProcessEvent } from "./handle-delivery.ts";
+import { confirmAcks, handleDelivery, type DeliveryHandling, type ProcessEvent } from "./handle-delivery.ts";
 import { startPullLoop } from "./pull-loop.ts";
 import { DEFAULT_BACKOFF_MS } from "./retry-policy.ts";
 import type { ConsumerEventListener, EventDedupe } from "./types.ts";
@@ -86,7 +86,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     return js.consumers.get(stream, durable);
   })().catch(unavailable);
 
-  const handling = {
+  const handling: DeliveryHandling = {
     schema: spec.event.schema,
     maxDeliver: settings.maxDeliver,
     backoffMs,
@@ -97,6 +97,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     emit,
     pendingRecords: new Set<Promise<void>>(),
     maxPendingRecords: batchSize * 256,
+    lastFinished: undefined,
   };
   const loop = startPullLoop({
     consumer,
@@ -115,9 +116,9 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
       stopped ??= (async () => {
         await loop.stop();
         await Promise.allSettled(handling.pendingRecords);
-        // Acks, naks and terms are plain publishes: write the queued acks before the flush's
-        // PING, so the PONG means the server has them.
-        flushAcks();
+        // Acks, naks and terms are plain publishes: write the queued ones, then wait until the
+        // server has applied them, so a consumer read after stop() sees them.
+        await confirmAcks(handling, timeoutMs);
         if (!nc.isClosed()) await nc.flush().catch(() => undefined);
       })();
       return stopped;

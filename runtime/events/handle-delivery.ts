@@ -26,6 +26,11 @@ export interface DeliveryHandling {
   readonly pendingRecords: Set<Promise<void>>;
   /** Past this many ids waiting to be recorded, a delivery waits for its own record (backpressure). */
   readonly maxPendingRecords: number;
+  /**
+   * The message acked or termed last; stop() confirms it with an ack, which confirms every ack
+   * and term written before it. (Never a nak'd one: an ack would cancel its redelivery.)
+   */
+  lastFinished: JsMsg | undefined;
 }
 
 export async function handleDelivery(handling: DeliveryHandling, message: JsMsg, receivedAt: number): Promise<void> {
@@ -107,7 +112,7 @@ function ackSoon(handling: DeliveryHandling, message: JsMsg): void {
   ackHandlings.push(handling);
 }
 
-/** Writes the queued acks now (a stopping consumer calls it before its final flush). */
+/** Writes the queued acks now (a stopping consumer calls it before confirming them). */
 export function flushAcks(): void {
   const messages = ackMessages;
   const handlings = ackHandlings;
@@ -117,11 +122,24 @@ export function flushAcks(): void {
     const message = messages[i]!;
     try {
       message.ack();
+      handlings[i]!.lastFinished = message;
     } catch (error) {
       // The connection is closing: the event comes back (here or elsewhere) and is deduplicated.
       handlings[i]!.emit({ type: "error", eventId: readEventId(message), deliveryCount: message.info.deliveryCount, reason: "ack failed", error });
     }
   }
+}
+
+/**
+ * Resolves once the server has applied every ack this consumer wrote. nats-server queues acks
+ * per consumer and applies them on its own goroutine, so a flush's PONG can arrive before they
+ * are applied (a consumer read right after stop() showed `ackPending: 32`). A confirmed ack of
+ * the last acked or termed message is answered after everything queued before it; acking it
+ * again is harmless.
+ */
+export async function confirmAcks(handling: DeliveryHandling, timeoutMs: number): Promise<void> {
+  flushAcks();
+  await handling.lastFinished?.ackAck({ timeout: timeoutMs }).catch(() => false);
 }
 
 async function handleFailure(handling: DeliveryHandling, message: JsMsg, eventId: string, stage: string, error: unknown): Promise<void> {
@@ -149,6 +167,7 @@ async function deadLetterAndTerm(handling: DeliveryHandling, message: JsMsg, eve
     return;
   }
   message.term(reason);
+  handling.lastFinished = message;
   handling.emit({ type: "dead-lettered", eventId, deliveryCount, reason, error: cause });
 }
 
