@@ -7,3 +7,4 @@ export { runtimeConfigFromEnv, RuntimeConfigSchema, type RuntimeConfig } from ".
 export { createLogger } from "./observability/logger.ts";
 export { createTenantPolicyCache, type TenantPolicyCache } from "./tenancy/tenant-policy-cache.ts";
 export type * from "./types.ts";
+export { tenantKey } from "./store/tenant-keys.ts";

@@ -107,28 +107,108 @@ export interface ActorDefinition<C extends ActorContract = ActorContract> {
   readonly onStart?: (context: { store: ActorStore; log: Logger; mesh: MeshClient }) => Promise<void | (() => Promise<void>)>;
 }
 
-/** A collection view. Tenant-owned collections require `tenant` in every call. */
+/**
+ * A tenant-owned collection. The per-request path is the **keyed API**: each record's `_id` is
+ * `tenantKey(tenant, key)` = `${tenant}/${key}`, so every call reaches the server as exactly
+ * `{ _id }` — a point read or write on MongoDB and on FerretDB alike (FerretDB uses an index for
+ * no other filter) — and one tenant's ids can never collide with another's (`acme/` is not
+ * `acme-eu/`: tenant ids are `[a-z0-9-]`). Keys are non-empty strings of at most 512 characters.
+ * A malformed tenant or key, a document naming another tenant or its own `_id`, and (in an
+ * expiring collection) a document without `expiresAt` are `MeshError INTERNAL` before any
+ * database call. Stored records carry `tenant` too, and reads return them as stored (with `_id`
+ * and `tenant`).
+ *
+ * Filter-based calls live under `scan`: they cost a whole-collection scan on FerretDB.
+ */
 export interface TenantCollection<T extends Document = Document> {
   readonly name: string;
-  findOne(tenant: string, filter: Filter<T>): Promise<T | null>;
+  /** The record under `key`, or null if absent, another tenant's, or expired (point read by `_id`). */
+  get(tenant: string, key: string): Promise<T | null>;
   /**
-   * The document with this string `_id` if it belongs to the tenant (and has not expired). The
-   * fastest read on every server: choose ids that start with the tenant, e.g. `${tenant}/${key}`,
-   * since `_id` is unique across the whole collection.
+   * `get` for each key, as parallel point reads, in the order of `keys` (null where absent).
+   * At most 256 keys (else INTERNAL); every key is checked before the first read.
    */
-  findById(tenant: string, id: string): Promise<T | null>;
-  find(tenant: string, filter: Filter<T>, options?: { sort?: Document; limit?: number }): Promise<T[]>;
+  getMany(tenant: string, keys: readonly string[]): Promise<(T | null)[]>;
+  /**
+   * Stores a new record under `key`. Unique: if the id exists (even expired but not yet swept)
+   * it is `MeshError CONFLICT`, and of several concurrent inserts of one key exactly one
+   * succeeds, on FerretDB too: the primitive to build race-free state on.
+   */
+  insert(tenant: string, key: string, doc: T): Promise<void>;
+  /**
+   * Inserts up to 1000 records in one unordered `insertMany` round trip (more is INTERNAL; every
+   * entry is checked before the call). Keys refused because their `_id` exists (or repeats
+   * within the batch) are returned in `duplicates`, the rest in `inserted`; any other failure
+   * throws, and then some entries may have been stored.
+   */
+  insertMany(tenant: string, entries: readonly { key: string; doc: T }[]): Promise<{ inserted: string[]; duplicates: string[] }>;
+  /**
+   * Replaces the record under `key`, or inserts it (replace with upsert by exactly `{_id}`).
+   * Last writer wins. Not safe for a concurrent read-modify-write: two callers that each
+   * `get`, change and `put` lose one change (on every server). Race-prone state is built on
+   * `insert` instead.
+   */
+  put(tenant: string, key: string, doc: T): Promise<void>;
+  /** Deletes the record under `key` (deleteOne by exactly `{_id}`); true if this call deleted it. */
+  remove(tenant: string, key: string): Promise<boolean>;
+  /**
+   * Inserts a record with an `_id` of its own (a string one must start with `${tenant}/`) or a
+   * generated one, for records that are never read back by key (logs, samples).
+   */
   insertOne(tenant: string, doc: T): Promise<void>;
-  /** Atomic single-document update; returns the document after the update, or null. */
+  /**
+   * Filter-based reads and writes. Each one scans the whole collection on FerretDB (the
+   * tenant is always added to the filter, and only `{_id}` alone is served by an index), and
+   * needs a declared index on MongoDB. Reserved for operator and background queries, never a
+   * per-request path.
+   */
+  readonly scan: TenantScans<T>;
+  /** @deprecated a scan: use `get`, or `scan.findOne` for an operator/background query. Kept until `usage` moves. */
+  findOne(tenant: string, filter: Filter<T>): Promise<T | null>;
+  /** @deprecated a scan: use `getMany`, or `scan.find`. Kept until `usage` moves. */
+  find(tenant: string, filter: Filter<T>, options?: { sort?: Document; limit?: number }): Promise<T[]>;
+  /** @deprecated a scan: use `scan.countDocuments`. Kept until `usage` moves. */
+  countDocuments(tenant: string, filter: Filter<T>): Promise<number>;
+  /** @deprecated a scan: use `scan.aggregate`. Kept until `usage` moves. */
+  aggregate<R extends Document = Document>(tenant: string, pipeline: Document[]): Promise<R[]>;
+  /** @deprecated a filter write: use `insert`/`put`, or `scan.findOneAndUpdate`. Kept until `usage` moves. */
   findOneAndUpdate(tenant: string, filter: Filter<T>, update: Document, options?: { upsert?: boolean }): Promise<T | null>;
+  /** @deprecated a filter write: use `put`, or `scan.updateOne`. Kept until `usage` moves. */
+  updateOne(tenant: string, filter: Filter<T>, update: Document, options?: { upsert?: boolean }): Promise<{ matched: number; modified: number; upserted: boolean }>;
+  /** @deprecated a filter write: use `remove`, or `scan.deleteOne`. Kept until `usage` moves. */
+  deleteOne(tenant: string, filter: Filter<T>): Promise<number>;
+  /** @deprecated a filter write: use `remove`, or `scan.deleteMany`. Kept until `usage` moves. */
+  deleteMany(tenant: string, filter: Filter<T>): Promise<number>;
+}
+
+/**
+ * The filter-based calls of a tenant-owned collection: whole-collection scans on FerretDB, for
+ * operator and background queries. The tenant is added to every filter (a filter naming
+ * another tenant, or an update changing `tenant`, is INTERNAL); in expiring collections reads
+ * see only unexpired records.
+ */
+export interface TenantScans<T extends Document = Document> {
+  findOne(tenant: string, filter: Filter<T>): Promise<T | null>;
+  find(tenant: string, filter: Filter<T>, options?: { sort?: Document; limit?: number }): Promise<T[]>;
+  countDocuments(tenant: string, filter: Filter<T>): Promise<number>;
+  /** Gets a leading `$match` on the tenant; stages that reach other collections are refused. */
+  aggregate<R extends Document = Document>(tenant: string, pipeline: Document[]): Promise<R[]>;
+  /**
+   * Single-document update returning the document after it, or null. Atomic on MongoDB only:
+   * FerretDB reads, modifies and writes back with no isolation (concurrent updates are lost).
+   */
+  findOneAndUpdate(tenant: string, filter: Filter<T>, update: Document, options?: { upsert?: boolean }): Promise<T | null>;
+  /** Same FerretDB caveat as findOneAndUpdate. */
   updateOne(tenant: string, filter: Filter<T>, update: Document, options?: { upsert?: boolean }): Promise<{ matched: number; modified: number; upserted: boolean }>;
   deleteOne(tenant: string, filter: Filter<T>): Promise<number>;
   deleteMany(tenant: string, filter: Filter<T>): Promise<number>;
-  countDocuments(tenant: string, filter: Filter<T>): Promise<number>;
-  aggregate<R extends Document = Document>(tenant: string, pipeline: Document[]): Promise<R[]>;
 }
 
-/** A collection not owned by a tenant (declared with tenantOwned: false): same calls, no tenant. */
+/**
+ * A collection not owned by a tenant (declared with tenantOwned: false): the filter calls with
+ * no tenant. Only `findById` (exactly `{_id}`) is a point read on FerretDB; any other filter
+ * scans the collection there.
+ */
 export interface GlobalCollection<T extends Document = Document> {
   readonly name: string;
   findOne(filter: Filter<T>): Promise<T | null>;

@@ -5,7 +5,7 @@ export const COMPLETION_CACHE = "completion_cache";
 
 /** What a cache entry keeps: the answer, never the prompt (the key is its hash). */
 export interface CachedCompletion {
-  /** `<tenant>/<key>`: read back by `_id` alone, the one lookup FerretDB serves from an index. */
+  /** `<tenant>/<key>`, set by the store's keyed API: read back by `_id` alone (a point read). */
   _id?: string;
   key: string;
   model: string;
@@ -23,7 +23,7 @@ export interface CachedCompletion {
  */
 export async function readCachedCompletion(context: WorkContext, key: string): Promise<CachedCompletion | null> {
   try {
-    return await context.store.collection<CachedCompletion>(COMPLETION_CACHE).findById(context.tenant, cacheId(context.tenant, key));
+    return await context.store.collection<CachedCompletion>(COMPLETION_CACHE).get(context.tenant, key);
   } catch (error) {
     context.log.warn({ err: isMeshError(error) ? error.message : error }, "completion cache read failed; calling the provider");
     return null;
@@ -34,16 +34,12 @@ export async function writeCachedCompletion(context: WorkContext, entry: Omit<Ca
   const createdAt = new Date();
   const fields = { ...entry, createdAt, expiresAt: new Date(createdAt.getTime() + ttlMs) };
   try {
-    // An expired entry not yet swept is overwritten in place (the key is unique per tenant).
-    await context.store.collection<CachedCompletion>(COMPLETION_CACHE)
-      .updateOne(context.tenant, { _id: cacheId(context.tenant, entry.key) }, { $set: fields }, { upsert: true });
+    // A replace by exactly `{_id}`: an expired entry not yet swept is overwritten in place, and
+    // two replicas storing the same deterministic answer at once may both write (last one wins).
+    await context.store.collection<CachedCompletion>(COMPLETION_CACHE).put(context.tenant, entry.key, fields);
   } catch (error) {
-    // Two replicas storing the same answer at once: one wins the unique key, which is fine.
+    // MongoDB may refuse the second of two simultaneous upserts of one _id: the first stored it.
     if (isMeshError(error) && error.code === "CONFLICT") return;
     context.log.warn({ err: isMeshError(error) ? error.message : error }, "completion cache write failed");
   }
-}
-
-function cacheId(tenant: string, key: string): string {
-  return `${tenant}/${key}`;
 }

@@ -41,41 +41,41 @@ test("a tenant sees only its own records, and every write is stamped with its te
   await orders.insertOne("acme", { orderId: "o1", total: 10 });
   await orders.insertOne("globex", { orderId: "o1", total: 99 });
   await orders.insertOne("globex", { orderId: "o2", total: 5 });
-  assert.deepEqual((await orders.find("acme", {})).map(({ orderId, total, tenant }) => ({ orderId, total, tenant })), [{ orderId: "o1", total: 10, tenant: "acme" }]);
-  assert.equal((await orders.findOne("acme", { orderId: "o2" })), null);
-  assert.equal(await orders.countDocuments("globex", {}), 2);
+  assert.deepEqual((await orders.scan.find("acme", {})).map(({ orderId, total, tenant }) => ({ orderId, total, tenant })), [{ orderId: "o1", total: 10, tenant: "acme" }]);
+  assert.equal((await orders.scan.findOne("acme", { orderId: "o2" })), null);
+  assert.equal(await orders.scan.countDocuments("globex", {}), 2);
   // An $or cannot widen the scope: the tenant is ANDed with it.
-  assert.equal(await orders.countDocuments("acme", { $or: [{ orderId: "o1" }, { orderId: "o2" }] }), 1);
+  assert.equal(await orders.scan.countDocuments("acme", { $or: [{ orderId: "o1" }, { orderId: "o2" }] }), 1);
   const grouped = await orders.aggregate<{ _id: null; total: number }>("acme", [{ $group: { _id: null, total: { $sum: "$total" } } }]);
   assert.deepEqual(grouped, [{ _id: null, total: 10 }]);
 
-  assert.equal(await orders.deleteMany("acme", { orderId: "o2" }), 0, "acme cannot delete globex's o2");
-  const updated = await orders.findOneAndUpdate("acme", { orderId: "o1" }, { $inc: { total: 1 } });
+  assert.equal(await orders.scan.deleteMany("acme", { orderId: "o2" }), 0, "acme cannot delete globex's o2");
+  const updated = await orders.scan.findOneAndUpdate("acme", { orderId: "o1" }, { $inc: { total: 1 } });
   assert.equal(updated?.total, 11);
-  assert.deepEqual(await orders.updateOne("acme", { orderId: "o2" }, { $set: { total: 0 } }), { matched: 0, modified: 0, upserted: false });
-  const upsert = await orders.updateOne("initech", { orderId: "o9" }, { $set: { total: 1 } }, { upsert: true });
+  assert.deepEqual(await orders.scan.updateOne("acme", { orderId: "o2" }, { $set: { total: 0 } }), { matched: 0, modified: 0, upserted: false });
+  const upsert = await orders.scan.updateOne("initech", { orderId: "o9" }, { $set: { total: 1 } }, { upsert: true });
   assert.deepEqual(upsert, { matched: 0, modified: 0, upserted: true });
-  assert.equal((await orders.findOne("initech", { orderId: "o9" }))?.tenant, "initech");
-  assert.equal((await orders.findOne("globex", { orderId: "o2" }))?.total, 5, "globex's record untouched");
-  assert.equal(await orders.deleteOne("globex", { orderId: "o2" }), 1);
+  assert.equal((await orders.scan.findOne("initech", { orderId: "o9" }))?.tenant, "initech");
+  assert.equal((await orders.scan.findOne("globex", { orderId: "o2" }))?.total, 5, "globex's record untouched");
+  assert.equal(await orders.scan.deleteOne("globex", { orderId: "o2" }), 1);
 });
 
 test("a call without a tenant, or naming another tenant, throws INTERNAL and touches nothing", async () => {
   await orders.insertOne("hooli", { orderId: "h1" });
-  const before = await orders.countDocuments("hooli", {});
+  const before = await orders.scan.countDocuments("hooli", {});
   const untyped = orders as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   for (const tenant of ["", undefined, null, 42]) {
     await assert.rejects(untyped.deleteMany!(tenant, {}), meshCode("INTERNAL"));
     await assert.rejects(untyped.find!(tenant, {}), meshCode("INTERNAL"));
     await assert.rejects(untyped.insertOne!(tenant, { orderId: "x" }), meshCode("INTERNAL"));
   }
-  await assert.rejects(orders.deleteMany("acme", { tenant: "hooli" }), meshCode("INTERNAL"));
+  await assert.rejects(orders.scan.deleteMany("acme", { tenant: "hooli" }), meshCode("INTERNAL"));
   await assert.rejects(orders.insertOne("acme", { orderId: "x", tenant: "hooli" }), meshCode("INTERNAL"));
-  await assert.rejects(orders.updateOne("acme", { orderId: "o1" }, { $set: { tenant: "hooli" } }), meshCode("INTERNAL"));
-  await assert.rejects(orders.aggregate("acme", [{ $lookup: { from: "orders", localField: "orderId", foreignField: "orderId", as: "all" } }]), meshCode("INTERNAL"));
-  await assert.rejects(orders.aggregate("acme", [{ $out: "stolen" }]), meshCode("INTERNAL"));
+  await assert.rejects(orders.scan.updateOne("acme", { orderId: "o1" }, { $set: { tenant: "hooli" } }), meshCode("INTERNAL"));
+  await assert.rejects(orders.scan.aggregate("acme", [{ $lookup: { from: "orders", localField: "orderId", foreignField: "orderId", as: "all" } }]), meshCode("INTERNAL"));
+  await assert.rejects(orders.scan.aggregate("acme", [{ $out: "stolen" }]), meshCode("INTERNAL"));
   await assert.rejects(untyped.find!("acme", null), meshCode("INTERNAL"));
-  assert.equal(await orders.countDocuments("hooli", {}), before);
+  assert.equal(await orders.scan.countDocuments("hooli", {}), before);
 });
 
 test("undeclared collections and the wrong kind of view are programming errors", () => {
@@ -93,8 +93,8 @@ test("the store reaches only its own database and exposes no driver handle", asy
   }
   const other = createActorStore({ client, actor: "other-desk", prefix, collections });
   await other.collection("orders").insertOne("acme", { orderId: "elsewhere" });
-  assert.equal(await other.collection("orders").countDocuments("acme", {}), 1);
-  assert.equal(await orders.findOne("acme", { orderId: "elsewhere" }), null);
+  assert.equal(await other.collection("orders").scan.countDocuments("acme", {}), 1);
+  assert.equal(await orders.scan.findOne("acme", { orderId: "elsewhere" }), null);
   // What the store wrote is where its name says, checked with a raw client.
   assert.equal(await client.db(databaseNameFor("other-desk", prefix)).collection("orders").countDocuments({ orderId: "elsewhere" }), 1);
 });
@@ -122,13 +122,13 @@ test("expiring collections: expired records are invisible to reads and removed b
   await cache.insertOne({ k: "old", expiresAt: past });
   await cache.insertOne({ k: "new", expiresAt: future });
 
-  assert.equal(await sessions.findOne("acme", { sid: "old" }), null);
-  assert.deepEqual((await sessions.find("acme", {})).map((s) => s.sid), ["new"]);
-  assert.equal(await sessions.countDocuments("acme", { expiresAt: { $lt: future } }), 0, "a caller's own expiresAt filter is combined");
-  assert.deepEqual(await sessions.aggregate("acme", [{ $count: "n" }]), [{ n: 1 }]);
+  assert.equal(await sessions.scan.findOne("acme", { sid: "old" }), null);
+  assert.deepEqual((await sessions.scan.find("acme", {})).map((s) => s.sid), ["new"]);
+  assert.equal(await sessions.scan.countDocuments("acme", { expiresAt: { $lt: future } }), 0, "a caller's own expiresAt filter is combined");
+  assert.deepEqual(await sessions.scan.aggregate("acme", [{ $count: "n" }]), [{ n: 1 }]);
   assert.deepEqual((await cache.find({})).map((c) => c.k), ["new"]);
   await assert.rejects(sessions.insertOne("acme", { sid: "undated" } as never), meshCode("INTERNAL"));
-  await assert.rejects(sessions.updateOne("acme", { sid: "x" }, { $set: { a: 1 } }, { upsert: true }), meshCode("INTERNAL"));
+  await assert.rejects(sessions.scan.updateOne("acme", { sid: "x" }, { $set: { a: 1 } }, { upsert: true }), meshCode("INTERNAL"));
 
   assert.equal(await store.sweepExpired(), 2);
   const raw = client.db(store.databaseName);
@@ -156,17 +156,4 @@ test("the expiry sweeper runs periodically and reports to an event", async () =>
 test("ready() pings through the breaker", async () => {
   await store.ready();
   assert.equal(store.breakerState(), "closed");
-});
-
-test("findById reads exactly by _id and hides another tenant's or an expired document", async () => {
-  const sessions = store.collection<{ _id?: string; sid: string; expiresAt: Date; tenant?: string }>("sessions");
-  const future = new Date(Date.now() + 60_000);
-  await sessions.insertOne("acme", { _id: "acme/s1", sid: "s1", expiresAt: future });
-  await sessions.insertOne("acme", { _id: "acme/gone", sid: "gone", expiresAt: new Date(Date.now() - 1000) });
-  assert.equal((await sessions.findById("acme", "acme/s1"))?.sid, "s1");
-  assert.equal(await sessions.findById("globex", "acme/s1"), null, "another tenant's document is not found");
-  assert.equal(await sessions.findById("acme", "acme/gone"), null, "an expired document is not found");
-  assert.equal(await sessions.findById("acme", "acme/missing"), null);
-  await assert.rejects(sessions.findById("", "acme/s1"), meshCode("INTERNAL"));
-  await assert.rejects(sessions.findById("acme", ""), meshCode("INTERNAL"));
 });

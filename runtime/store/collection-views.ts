@@ -2,6 +2,8 @@ import type { Collection, Document, Filter } from "mongodb";
 import type { GlobalCollection, TenantCollection } from "../types.ts";
 import { MeshError } from "../errors.ts";
 import type { DatabaseBreaker } from "./database-breaker.ts";
+import { tenantIdPrefix } from "./tenant-keys.ts";
+import { createKeyedOperations } from "./keyed-operations.ts";
 import {
   narrowFilter, readLimit, requireExpiryOnUpsert, requireObject, requireTenant, requireTenantKeptBy, scopedPipeline, tenantFilter, unexpired,
 } from "./scoping.ts";
@@ -13,23 +15,32 @@ interface ViewParts {
   readonly expires: boolean;
 }
 
-/** The tenant-owned view: `tenant` is validated, added to every filter and to every inserted record. */
+/**
+ * The tenant-owned view: the keyed API (point reads and writes by `_id = <tenant>/<key>`) at the
+ * top, filter-based calls under `scan`. `tenant` is validated, added to every filter and stamped
+ * on every inserted record.
+ */
 export function createTenantCollection<T extends Document>(parts: ViewParts): TenantCollection<T> {
   const operations = scopedOperations(parts);
   const scoped = <A extends unknown[], R>(run: (tenant: string, ...args: A) => Promise<R>) =>
     async (tenant: string, ...args: A): Promise<R> => run(requireTenant(tenant), ...args);
-  return Object.freeze({
-    name: parts.name,
+  const scan = Object.freeze({
     findOne: scoped(operations.findOne),
-    findById: scoped(operations.findById),
     find: scoped(operations.find),
-    insertOne: scoped(operations.insertOne),
+    countDocuments: scoped(operations.countDocuments),
+    aggregate: scoped(operations.aggregate),
     findOneAndUpdate: scoped(operations.findOneAndUpdate),
     updateOne: scoped(operations.updateOne),
     deleteOne: scoped(operations.deleteOne),
     deleteMany: scoped(operations.deleteMany),
-    countDocuments: scoped(operations.countDocuments),
-    aggregate: scoped(operations.aggregate),
+  });
+  return Object.freeze({
+    name: parts.name,
+    ...createKeyedOperations(parts),
+    insertOne: scoped(operations.insertOne),
+    scan,
+    // Deprecated aliases of the scans, kept while `usage` moves to keyed reads (see types.ts).
+    ...scan,
   }) as unknown as TenantCollection<T>;
 }
 
@@ -75,6 +86,10 @@ function scopedOperations({ raw, breaker, expires }: ViewParts) {
     const record = { ...requireObject(doc, "document") };
     if (tenant !== undefined) {
       if ("tenant" in record && record.tenant !== tenant) throw new MeshError("INTERNAL", "a store document named a different tenant");
+      // A string _id lives in the tenant's own id space, so a keyed call of another tenant never meets it.
+      if (typeof record._id === "string" && !record._id.startsWith(tenantIdPrefix(tenant))) {
+        throw new MeshError("INTERNAL", "a string _id of a tenant-owned record must start with \"<tenant>/\"");
+      }
       record.tenant = tenant;
     }
     if (expires && !(record.expiresAt instanceof Date)) {
@@ -88,13 +103,12 @@ function scopedOperations({ raw, breaker, expires }: ViewParts) {
       const query = readFilter(tenant, filter);
       return breaker.run(() => raw.findOne(query));
     },
-    // Exactly `{_id}` goes to the server (FerretDB only uses its index for that filter); the
-    // tenant and expiry are checked here, and a document that fails them is "not found".
-    findById: async (tenant: Tenant, id: unknown) => {
+    // Global collections only (tenant-owned ones have the keyed API): exactly `{_id}` goes to
+    // the server, the one filter FerretDB serves from an index; an expired record is "not found".
+    findById: async (_tenant: undefined, id: unknown) => {
       if (typeof id !== "string" || id.length === 0) throw new MeshError("INTERNAL", "findById needs a non-empty string id");
-      if (tenant !== undefined) tenantFilter({}, tenant);
       const doc = await breaker.run(() => raw.findOne({ _id: id } as unknown as Filter<Document>));
-      if (!doc || (tenant !== undefined && doc.tenant !== tenant)) return null;
+      if (!doc) return null;
       if (expires && !(doc.expiresAt instanceof Date && doc.expiresAt.getTime() > Date.now())) return null;
       return doc;
     },

@@ -41,7 +41,7 @@ test("duplicate keys and bad queries do not count as database failures", async (
   await items.insertOne("a", { itemId: "i1" });
   for (let attempt = 0; attempt < 3; attempt++) {
     assert.equal((await failure(items.insertOne("a", { itemId: "i1" }))).code, "CONFLICT");
-    assert.equal((await failure(items.find("a", { $bogus: 1 } as never))).code, "INTERNAL");
+    assert.equal((await failure(items.scan.find("a", { $bogus: 1 } as never))).code, "INTERNAL");
   }
   assert.equal(store.breakerState(), "closed");
   assert.deepEqual(states, []);
@@ -50,7 +50,7 @@ test("duplicate keys and bad queries do not count as database failures", async (
 test("a stopped database opens the circuit; calls then fail fast; it closes by itself once the database is back", async () => {
   await mongo.stop();
   for (let attempt = 0; attempt < 2; attempt++) {
-    const error = await failure(items.find("a", {}));
+    const error = await failure(items.scan.find("a", {}));
     assert.equal(error.code, "UNAVAILABLE");
     assert.equal(error.message, "database unavailable", "no driver detail in the message");
   }
@@ -66,7 +66,7 @@ test("a stopped database opens the circuit; calls then fail fast; it closes by i
   await mongo.restart();
   // The circuit lets a trial call through only once halfOpenAfter has passed; no event marks that moment.
   await delay(Math.max(0, openedAt + halfOpenAfterMs - Date.now()));
-  assert.deepEqual((await items.find("a", {})).map((item) => item.itemId), ["i1"]);
+  assert.deepEqual((await items.scan.find("a", {})).map((item) => item.itemId), ["i1"]);
   assert.equal(store.breakerState(), "closed");
   assert.deepEqual(states, ["open", "half-open", "closed"]);
   await store.ready();

@@ -55,14 +55,14 @@ export const fixtureActor = defineActor({
       }
     },
     count: async (input, context) => {
-      await context.store.collection<{ key: string; n: number }>("executions").updateOne(context.tenant, { key: "runs" }, { $inc: { n: 1 } }, { upsert: true });
+      await context.store.collection<{ key: string; n: number }>("executions").scan.updateOne(context.tenant, { key: "runs" }, { $inc: { n: 1 } }, { upsert: true });
       if (input.delayMs) await sleep(input.delayMs);
       const after = await context.store.collection<{ key: string; total: number }>("counters")
-        .findOneAndUpdate(context.tenant, { key: "total" }, { $inc: { total: input.amount } }, { upsert: true });
+        .scan.findOneAndUpdate(context.tenant, { key: "total" }, { $inc: { total: input.amount } }, { upsert: true });
       return { total: after?.total ?? 0 };
     },
     executions: async (_input, context) => {
-      const runs = await context.store.collection<{ key: string; n: number }>("executions").findOne(context.tenant, { key: "runs" });
+      const runs = await context.store.collection<{ key: string; n: number }>("executions").scan.findOne(context.tenant, { key: "runs" });
       return { executions: runs?.n ?? 0 };
     },
     emit: async (input, context) => {
@@ -95,7 +95,7 @@ export const fixtureSinkActor = defineActor({
       if (event.value.startsWith("fail")) throw new MeshError("UNAVAILABLE", "downstream is failing");
       // Exactly-once effect: the event id is recorded in the same single-document update.
       await context.store.collection<{ value: string; times: number; events: string[] }>("applied")
-        .updateOne(context.tenant, { value: event.value, events: { $ne: context.eventId } }, { $inc: { times: 1 }, $push: { events: context.eventId } }, { upsert: true })
+        .scan.updateOne(context.tenant, { value: event.value, events: { $ne: context.eventId } }, { $inc: { times: 1 }, $push: { events: context.eventId } }, { upsert: true })
         .catch((error: unknown) => {
           if (!hasCode(error, "CONFLICT")) throw error; // CONFLICT: the upsert met the applied document
         });
@@ -103,7 +103,7 @@ export const fixtureSinkActor = defineActor({
   })],
   handlers: {
     applied: async (_input, context) => {
-      const docs = await context.store.collection<{ value: string; times: number }>("applied").find(context.tenant, {});
+      const docs = await context.store.collection<{ value: string; times: number }>("applied").scan.find(context.tenant, {});
       return { values: Object.fromEntries(docs.map((d) => [d.value, d.times])) };
     },
   },

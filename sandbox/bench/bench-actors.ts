@@ -56,7 +56,7 @@ export const benchActor = defineActor({
     echo: async (input) => input,
     write: async (input, context) => {
       const after = await context.store.collection<{ _id: string; n: number }>("counters")
-        .findOneAndUpdate(context.tenant, { _id: input.key }, { $inc: { n: 1 } }, { upsert: true });
+        .scan.findOneAndUpdate(context.tenant, { _id: input.key }, { $inc: { n: 1 } }, { upsert: true });
       return { n: after?.n ?? 0 };
     },
   },
