@@ -4,46 +4,43 @@ import { consumeEvent, createTenantPolicyCache, defineActor } from "../../runtim
 import { createBudgetWarnings } from "./budget-warnings.ts";
 import { parseUsageConfig, usageConfigFromEnv, type UsageConfig, type UsageConfigInput } from "./config.ts";
 import { createUsageConsumer } from "./consume-usage.ts";
-import { reportUsage } from "./report.ts";
-import { BUDGET_WARNINGS, SPEND_CHECKPOINTS, USAGE_RECORDS } from "./usage-records.ts";
+import { createPeriodSpend } from "./period-spend.ts";
+import { createReportUsage } from "./report.ts";
+import { createUsageLedger } from "./usage-ledger.ts";
+import { BUDGET_WARNINGS, USAGE_EVENTS, USAGE_HEADS, USAGE_SLOTS } from "./usage-records.ts";
 
-/** The usage actor for one configuration; the policy cache and warning memory live per process. */
+/** The usage actor for one configuration; the ledger's batch, the policy cache and warning memory live per process. */
 export function createUsageActor(configInput: UsageConfig | UsageConfigInput = {}) {
   const config = parseUsageConfig(configInput);
+  const ledger = createUsageLedger({ maxBatch: 1000, rollupRetentionDays: config.retentionDays });
   const consumeUsage = createUsageConsumer({
-    retentionDays: config.retentionDays,
+    ledger,
     policies: createTenantPolicyCache(config.policyCacheMs),
-    warnings: createBudgetWarnings({ everyMs: config.checkpointEveryMs, safetyMs: config.checkpointSafetyMs }),
+    warnings: createBudgetWarnings(createPeriodSpend({ closedDayMs: config.closedDayCacheMs })),
+    defaultRetentionDays: config.defaultEventRetentionDays,
   });
   return defineActor({
     name: "usage",
-    version: "1.0.0",
+    version: "2.0.0",
     description: "Per-tenant, per-service, per-model daily usage and cost from llm usage events; budget warnings",
     contract: usageContract,
+    // Every read is a point read by `_id` (keys in usage-records.ts); the only declared index
+    // beyond `_id` (and expiry) is the uniqueness that lets a batch commit once.
     collections: {
-      [USAGE_RECORDS]: {
-        tenantOwned: true,
-        expires: true,
-        // One declared index per collection: FerretDB 1.24 crashes re-creating several in one call.
-        // Uniqueness per event comes from `_id`.
-        indexes: [{ key: { tenant: 1, day: 1, appliedAt: 1 }, name: "records_by_day" }],
-      },
-      [SPEND_CHECKPOINTS]: {
-        tenantOwned: true,
-        expires: true,
-        indexes: [{ key: { tenant: 1, period: 1, until: -1 }, name: "checkpoints_by_period" }],
-      },
+      [USAGE_EVENTS]: { tenantOwned: true, expires: true },
+      [USAGE_SLOTS]: { tenantOwned: true, expires: true, indexes: [{ key: { batch: 1 }, unique: true, name: "one_decision_per_batch" }] },
+      [USAGE_HEADS]: { tenantOwned: true, expires: true },
       [BUDGET_WARNINGS]: { tenantOwned: true, expires: true },
     },
-    handlers: { report: reportUsage },
+    handlers: { report: createReportUsage((context) => ledger.dayLedger(context.store)) },
     consumers: [consumeEvent({
       event: llmContract.events.usage,
       handler: consumeUsage,
       ackWaitMs: config.ackWaitMs,
       batchSize: config.batchSize,
       maxAckPending: config.maxAckPending,
-      // Each event is stored once under `<tenant>/<eventId>`: the handler is idempotent by itself,
-      // so the runtime's per-event dedupe record would be a second write for nothing.
+      // Every event is claimed once under `<tenant>/e/<eventId>` and counted by the batch holding
+      // the claim: the runtime's per-event dedupe record would be a second write for nothing.
       dedupe: false,
     })],
     limits: { maxInFlight: 64 },

@@ -1,21 +1,20 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { BudgetWarning } from "../../protocol/usage.ts";
-import type { WorkContext } from "../../runtime/index.ts";
 import { createActorStore, createMongoClient } from "../../runtime/store/index.ts";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { startActorForTest, untilUsageConsumed } from "../llm/test-support.ts";
 import { createUsageActor } from "./actor.ts";
 import { budgetPeriod } from "./days.ts";
-import { periodSpendNanoUsd } from "./period-spend.ts";
+import { createDayLedger } from "./day-ledger.ts";
+import { createPeriodSpend } from "./period-spend.ts";
 import { startUsageHarness, usageEvent } from "./test-support.ts";
-import { USAGE_RECORDS } from "./usage-records.ts";
+import { emptyCounters } from "./usage-cells.ts";
 
 const servers = await useTestServers();
-// Checkpoints advance on every check here, so the warnings also exercise them.
-const definition = createUsageActor({ checkpointEveryMs: 0, checkpointSafetyMs: 1000 });
+const definition = createUsageActor();
 await startActorForTest(definition, servers);
-await startActorForTest(createUsageActor({ checkpointEveryMs: 0, checkpointSafetyMs: 1000 }), servers);
+await startActorForTest(createUsageActor(), servers);
 const harness = await startUsageHarness(servers);
 const mongo = createMongoClient(servers.mongoUrl);
 after(() => mongo.close());
@@ -51,27 +50,26 @@ test("budget warnings at 80% and 100% are emitted once each per tenant and perio
   assert.equal((await storedWarnings()).length, 3, "nothing more once both thresholds were passed");
 });
 
-test("a period's spend is its latest checkpoint plus the records applied since, other periods and tenants apart", async () => {
-  const context = { tenant: "ledger", store } as unknown as WorkContext;
-  const records = store.collection(USAGE_RECORDS);
-  const now = Date.now();
-  const today = new Date(now).toISOString().slice(0, 10);
-  const record = (id: string, costNanoUsd: number, appliedAgoMs: number, day = today) => records.insertOne("ledger", {
-    _id: `ledger/${id}`, eventId: id, day, service: "s", model: "m", requests: 1, promptTokens: 0, completionTokens: 0,
-    costNanoUsd, cacheHits: 0, errors: 0, rejected: 0, appliedAt: new Date(now - appliedAgoMs), expiresAt: new Date(now + 86_400_000),
-  });
-  await record("old-1", 100, 600_000);
-  await record("old-2", 20, 300_000);
-  await record("new-1", 3, 0);
-  await record("last-year", 5000, 0, "2000-01-01");
-  await records.insertOne("someone-else", { _id: "someone-else/x", eventId: "x", day: today, costNanoUsd: 7000, appliedAt: new Date(), expiresAt: new Date(now + 86_400_000) });
-  const period = today.slice(0, 7);
-  const rules = { everyMs: 0, safetyMs: 60_000 };
-  assert.equal(await periodSpendNanoUsd(context, period, rules), 123);
-  const checkpoints = await store.collection("spend_checkpoints").find("ledger", { period });
-  assert.equal(checkpoints.length, 1);
-  assert.equal(checkpoints[0]!.costNanoUsd, 120, "the checkpoint folds only records older than the safety margin");
-  await record("new-2", 4, 0);
-  assert.equal(await periodSpendNanoUsd(context, period, { everyMs: 3_600_000, safetyMs: 60_000 }), 127);
-  assert.equal(await periodSpendNanoUsd(context, today, rules), 127, "a daily period");
+test("a period's spend sums its days' ledgers, other periods and tenants apart; finished days are reused briefly", async () => {
+  const ledger = createDayLedger(store);
+  let now = Date.parse("2026-03-15T12:00:00.000Z");
+  const spend = createPeriodSpend({ closedDayMs: 60_000, now: () => now });
+  const expiresAt = new Date(Date.now() + 86_400_000);
+  const commit = (tenant: string, day: string, costNanoUsd: number) =>
+    ledger.commit(tenant, day, `${tenant}-${day}-${costNanoUsd}`, [{ service: "s", model: "m", ...emptyCounters(), requests: 1, costNanoUsd }], expiresAt);
+  await commit("ledger", "2026-03-01", 100);
+  await commit("ledger", "2026-03-14", 20);
+  await commit("ledger", "2026-03-15", 3);
+  await commit("ledger", "2026-02-28", 5000);
+  await commit("ledger-b", "2026-03-15", 7000);
+  assert.equal(await spend.spentNanoUsd(ledger, "ledger", "2026-03"), 123);
+  assert.equal(await spend.spentNanoUsd(ledger, "ledger", "2026-03-15"), 3, "a daily period");
+  assert.equal(await spend.spentNanoUsd(ledger, "ledger-b", "2026-03"), 7000);
+  await commit("ledger", "2026-03-15", 4);
+  await commit("ledger", "2026-03-14", 1);
+  assert.equal(await spend.spentNanoUsd(ledger, "ledger", "2026-03"), 127, "today is read afresh, yesterday's total reused");
+  now += 60_001;
+  assert.equal(await spend.spentNanoUsd(ledger, "ledger", "2026-03"), 128, "and read again once its reuse ran out");
+  const burst = await Promise.all(Array.from({ length: 20 }, () => spend.spentNanoUsd(ledger, "ledger", "2026-03")));
+  assert.deepEqual(new Set(burst), new Set([128]));
 });

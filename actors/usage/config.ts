@@ -1,23 +1,20 @@
 import { z } from "zod";
 
 export const UsageConfigSchema = z.object({
-  /** How long a tenant policy (for its budget) read from the tenants actor is reused. */
+  /** How long a tenant policy (budget, retention) read from the tenants actor is reused. */
   policyCacheMs: z.coerce.number().int().nonnegative().max(600_000).default(5_000),
   /** Time one usage event may take before JetStream redelivers it to another replica. */
   ackWaitMs: z.coerce.number().int().min(500).max(600_000).default(30_000),
-  /** Events a replica pulls at once. */
-  batchSize: z.coerce.number().int().positive().max(1000).default(32),
+  /** Events a replica pulls and holds at once: the most one ledger batch can gather. */
+  batchSize: z.coerce.number().int().positive().max(1000).default(256),
   /** Unacknowledged events across all replicas (backpressure). */
-  maxAckPending: z.coerce.number().int().positive().max(100_000).default(256),
-  /** Days a usage record is kept (reports reach back this far). */
+  maxAckPending: z.coerce.number().int().positive().max(100_000).default(1024),
+  /** Days the day ledgers (the totals) are kept: reports reach back this far. */
   retentionDays: z.coerce.number().int().min(8).max(3650).default(400),
-  /** A budget-period spend checkpoint older than this is advanced on the next check. */
-  checkpointEveryMs: z.coerce.number().int().nonnegative().max(86_400_000).default(300_000),
-  /**
-   * A checkpoint covers records applied at least this long ago: longer than any insert can be
-   * under way (the driver's socket timeout is 10 s) plus the clock skew between replicas.
-   */
-  checkpointSafetyMs: z.coerce.number().int().nonnegative().max(3_600_000).default(60_000),
+  /** Days a per-event record is kept for a tenant the tenants actor does not know (known tenants: their policy's retention). */
+  defaultEventRetentionDays: z.coerce.number().int().min(1).max(3650).default(30),
+  /** How long the spend of a finished day is reused by budget checks. */
+  closedDayCacheMs: z.coerce.number().int().nonnegative().max(3_600_000).default(60_000),
 });
 export type UsageConfig = Readonly<z.output<typeof UsageConfigSchema>>;
 export type UsageConfigInput = z.input<typeof UsageConfigSchema>;
@@ -30,7 +27,7 @@ export function parseUsageConfig(input: UsageConfigInput = {}): UsageConfig {
 
 /**
  * USAGE_POLICY_CACHE_MS, USAGE_ACK_WAIT_MS, USAGE_BATCH_SIZE, USAGE_MAX_ACK_PENDING,
- * USAGE_RETENTION_DAYS, USAGE_CHECKPOINT_EVERY_MS, USAGE_CHECKPOINT_SAFETY_MS.
+ * USAGE_RETENTION_DAYS, USAGE_DEFAULT_EVENT_RETENTION_DAYS, USAGE_CLOSED_DAY_CACHE_MS.
  */
 export function usageConfigFromEnv(env: NodeJS.ProcessEnv = process.env): UsageConfig {
   return parseUsageConfig({
@@ -39,7 +36,7 @@ export function usageConfigFromEnv(env: NodeJS.ProcessEnv = process.env): UsageC
     batchSize: env.USAGE_BATCH_SIZE || undefined,
     maxAckPending: env.USAGE_MAX_ACK_PENDING || undefined,
     retentionDays: env.USAGE_RETENTION_DAYS || undefined,
-    checkpointEveryMs: env.USAGE_CHECKPOINT_EVERY_MS || undefined,
-    checkpointSafetyMs: env.USAGE_CHECKPOINT_SAFETY_MS || undefined,
+    defaultEventRetentionDays: env.USAGE_DEFAULT_EVENT_RETENTION_DAYS || undefined,
+    closedDayCacheMs: env.USAGE_CLOSED_DAY_CACHE_MS || undefined,
   });
 }

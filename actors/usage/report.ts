@@ -1,14 +1,14 @@
+import pLimit from "p-limit";
 import type { UsageQuery, UsageReport, UsageRow } from "../../protocol/usage.ts";
 import { MAX_REPORT_DAYS } from "../../protocol/usage.ts";
 import { MeshError, type WorkContext } from "../../runtime/index.ts";
+import type { DayLedger } from "./day-ledger.ts";
 import { fromNanoUsd, utcDay } from "./days.ts";
-import { COUNTER_NAMES, USAGE_RECORDS, type UsageCounters, type UsageRecord } from "./usage-records.ts";
+import { addCounters, emptyCounters, type UsageCell, type UsageCounters } from "./usage-cells.ts";
 
 const DAY_MS = 86_400_000;
-
-function emptyCounters(): UsageCounters {
-  return { requests: 0, promptTokens: 0, completionTokens: 0, costNanoUsd: 0, cacheHits: 0, errors: 0, rejected: 0 };
-}
+/** Days read at once by one report: a year's report must not crowd out the consumer's writes. */
+const DAYS_IN_PARALLEL = 8;
 
 function toRow(key: string, counters: UsageCounters): UsageRow {
   const { costNanoUsd, ...rest } = counters;
@@ -24,32 +24,34 @@ export function reportRange(query: UsageQuery, today = utcDay(new Date())): { fr
   return { from, to };
 }
 
-/**
- * usage.report: the range's usage records grouped in the database, one pipeline per counter
- * (FerretDB computes only the first accumulator of a $group), merged into rows in code.
- */
-export async function reportUsage(query: UsageQuery, context: WorkContext): Promise<UsageReport> {
-  const { from, to } = reportRange(query);
-  const records = context.store.collection<UsageRecord>(USAGE_RECORDS);
-  const sums = await Promise.all(COUNTER_NAMES.map((counter) => records.aggregate<{ _id: string; value: number }>(context.tenant, [
-    { $match: { day: { $gte: from, $lte: to } } },
-    { $group: { _id: `$${query.groupBy}`, value: { $sum: `$${counter}` } } },
-  ])));
+/** Rows keyed by service, model or day, sorted by key, and their total. Pure. */
+export function reportRows(days: readonly { day: string; cells: readonly UsageCell[] }[], groupBy: UsageQuery["groupBy"]): { total: UsageRow; rows: UsageRow[] } {
   const rows = new Map<string, UsageCounters>();
   const total = emptyCounters();
-  COUNTER_NAMES.forEach((counter, index) => {
-    for (const { _id: key, value } of sums[index] ?? []) {
+  for (const { day, cells } of days) {
+    for (const cell of cells) {
+      const key = groupBy === "day" ? day : groupBy === "service" ? cell.service : cell.model;
       let row = rows.get(key);
       if (!row) rows.set(key, row = emptyCounters());
-      row[counter] += value;
-      total[counter] += value;
+      addCounters(row, cell);
+      addCounters(total, cell);
     }
-  });
+  }
   return {
-    tenant: context.tenant,
-    from,
-    to,
     total: toRow("total", total),
     rows: [...rows.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, counters]) => toRow(key, counters)),
+  };
+}
+
+/** usage.report: each day of the range read from its day ledger (a few point reads a day, whatever the history). */
+export function createReportUsage(ledgerOf: (context: WorkContext) => DayLedger) {
+  return async function reportUsage(query: UsageQuery, context: WorkContext): Promise<UsageReport> {
+    const { from, to } = reportRange(query);
+    const ledger = ledgerOf(context);
+    const limit = pLimit(DAYS_IN_PARALLEL);
+    const dayList: string[] = [];
+    for (let day = from; day <= to; day = utcDay(new Date(Date.parse(day) + DAY_MS))) dayList.push(day);
+    const days = await Promise.all(dayList.map((day) => limit(async () => ({ day, cells: await ledger.read(context.tenant, day) }))));
+    return { tenant: context.tenant, from, to, ...reportRows(days, query.groupBy) };
   };
 }

@@ -2,21 +2,28 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { jetstream } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/nats-core";
+import type { UsageEvent } from "../../protocol/llm.ts";
 import { createActorStore, createMongoClient } from "../../runtime/store/index.ts";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { startActorForTest, storedUsageEvents, sumOf, untilUsageConsumed } from "../llm/test-support.ts";
 import { createUsageActor } from "./actor.ts";
-import { applyUsageEvent } from "./apply-event.ts";
 import { utcDay } from "./days.ts";
 import { startUsageHarness, usageEvent } from "./test-support.ts";
+import { countersOf } from "./usage-cells.ts";
+import { createUsageLedger } from "./usage-ledger.ts";
+import { keys, USAGE_EVENTS } from "./usage-records.ts";
 
 const servers = await useTestServers();
 const definition = createUsageActor({ ackWaitMs: 2000 });
+// Two replicas share the durable consumer, as in production.
 await startActorForTest(definition, servers);
+await startActorForTest(createUsageActor({ ackWaitMs: 2000 }), servers);
 const harness = await startUsageHarness(servers);
 const mongo = createMongoClient(servers.mongoUrl);
 after(() => mongo.close());
-const store = createActorStore({ client: mongo, actor: "usage", prefix: servers.databasePrefix, collections: definition.collections });
+const replicaStore = () => createActorStore({ client: mongo, actor: "usage", prefix: servers.databasePrefix, collections: definition.collections });
+const store = replicaStore();
+const LEDGER_OPTIONS = { maxBatch: 1000, rollupRetentionDays: 400 };
 
 const today = utcDay(new Date());
 const yesterday = utcDay(new Date(Date.now() - 86_400_000));
@@ -55,18 +62,55 @@ test("aggregates per service, model and UTC day equal the sum of the events", as
   assert.equal((await harness.usage.report({}, { tenant: "nobody-yet" })).total.requests, 0);
 });
 
-test("an event is applied once however often, and at the same moment, it is delivered", async () => {
+test("an event is counted once however often, and at the same moment, two replicas are handed it", async () => {
+  const replicas = [createUsageLedger(LEDGER_OPTIONS), createUsageLedger(LEDGER_OPTIONS)];
+  const stores = [replicaStore(), replicaStore()];
   const repeated = usageEvent({ tenant: "burst", service: "fanout", costUsd: 0.5, completionTokens: 1000 });
   const distinct = Array.from({ length: 25 }, (_, i) => usageEvent({ tenant: "burst", service: "fanout", completionTokens: i, costUsd: 0 }));
-  const results = await Promise.all([
-    ...Array.from({ length: 10 }, () => applyUsageEvent(store, "burst", "same-event", repeated, 30)),
-    ...distinct.map((event, i) => applyUsageEvent(store, "burst", `event-${i}`, event, 30)),
-  ]);
-  assert.equal(results.slice(0, 10).filter(Boolean).length, 1, "one of ten simultaneous deliveries applies it");
-  assert.ok(results.slice(10).every(Boolean));
-  assert.equal(await applyUsageEvent(store, "burst", "same-event", repeated, 30), false, "a later redelivery changes nothing");
+  const apply = (replica: number, eventId: string, event: UsageEvent) => replicas[replica]!.apply(stores[replica]!, { tenant: "burst", eventId, event, retentionDays: 30 });
+  await Promise.all([
+    ...Array.from({ length: 10 }, (_, i) => apply(i % 2, "same-event", repeated)),
+    ...distinct.flatMap((event, i) => [apply(0, `event-${i}`, event), apply(1, `event-${i}`, event)]),
+  ].map((applied) => applied.catch((error: { code?: string }) => {
+    // A batch aborted by the other replica's delivery is retried by the runtime: do the same.
+    assert.equal(error.code, "UNAVAILABLE");
+  })));
+  // Retry what a racing delivery aborted, as a redelivery would; then every event counts once.
+  await Promise.all([apply(0, "same-event", repeated), ...distinct.map((event, i) => apply(1, `event-${i}`, event))]);
+  await apply(1, "same-event", repeated);
   const report = await harness.usage.report({}, { tenant: "burst" });
   assert.deepEqual([report.total.requests, report.total.completionTokens, report.total.costUsd], [26, 1300, 0.5]);
+});
+
+test("a batch that died between claiming its events and committing them is aborted, and its events counted by the next delivery", async () => {
+  const day = utcDay(new Date());
+  const events = Array.from({ length: 3 }, (_, i) => usageEvent({ tenant: "orphan", costUsd: 0.25, promptTokens: i }));
+  const claims = store.collection(USAGE_EVENTS);
+  // What a replica SIGKILLed after its claim insert leaves behind: claims of a batch that never committed.
+  for (const [i, event] of events.entries()) {
+    await claims.insert("orphan", keys.claim(`orphan-${i}`, 1), {
+      batch: "dead-batch", day, service: event.service, model: event.model, ...countersOf(event), at: new Date(event.at), expiresAt: new Date(Date.now() + 86_400_000),
+    });
+  }
+  const ledger = createUsageLedger(LEDGER_OPTIONS);
+  await Promise.all(events.map((event, i) => ledger.apply(store, { tenant: "orphan", eventId: `orphan-${i}`, event, retentionDays: 30 })));
+  const late = await ledger.dayLedger(store).commit("orphan", day, "dead-batch", [], new Date(Date.now() + 86_400_000));
+  assert.equal(late.outcome, "aborted", "the dead batch can no longer commit");
+  const reclaimed = await claims.getMany("orphan", events.map((_, i) => keys.claim(`orphan-${i}`, 2)));
+  assert.ok(reclaimed.every((claim) => claim !== null && claim.batch !== "dead-batch"), "each event claimed anew, generation 2");
+  const report = await harness.usage.report({}, { tenant: "orphan" });
+  assert.deepEqual([report.total.requests, report.total.costUsd, report.total.promptTokens], [3, 0.75, 3]);
+  await Promise.all(events.map((event, i) => ledger.apply(store, { tenant: "orphan", eventId: `orphan-${i}`, event, retentionDays: 30 })));
+  assert.equal((await harness.usage.report({}, { tenant: "orphan" })).total.requests, 3, "later deliveries change nothing");
+});
+
+test("tenants whose ids share a prefix never see each other's usage", async () => {
+  await harness.publish(usageEvent({ tenant: "acme", service: "prefix-test", costUsd: 0.001 }));
+  await harness.publish(usageEvent({ tenant: "acme-eu", service: "prefix-test", costUsd: 0.002 }));
+  await harness.publish(usageEvent({ tenant: "acme-eu", service: "prefix-test", costUsd: 0.002 }));
+  await untilUsageConsumed(harness.jsm);
+  const rowOf = async (tenant: string) => (await harness.usage.report({ groupBy: "service" }, { tenant })).rows.find((row) => row.key === "prefix-test")?.requests;
+  assert.deepEqual([await rowOf("acme"), await rowOf("acme-eu"), await rowOf("acme-e")], [1, 2, undefined]);
 });
 
 test("malformed events and events naming another tenant than their header are dead-lettered, not counted", async () => {
