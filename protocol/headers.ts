@@ -1,6 +1,6 @@
 /**
  * NATS headers every mesh request may carry. Any NATS client can set them, e.g.
- * `nats req tenants.get '{"tenantId":"acme"}' -H Mw-Tenant:acme`.
+ * `nats req tenants.get '{}' -H Mw-Tenant:acme` (the tenant comes from the header, never the body).
  */
 export const HEADERS = {
   /** Tenant the work is done for; required by tenant-scoped handlers. */

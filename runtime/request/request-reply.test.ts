@@ -73,6 +73,17 @@ test("a thrown plain error becomes INTERNAL without its detail; typed errors kee
   assert.equal(await codeOf(fixture.fail({ code: "NOT_FOUND" }, { tenant: "acme" })), "NOT_FOUND");
 });
 
+test("an INTERNAL MeshError raised inside the actor reaches the caller as a bare 'internal error'", async () => {
+  const tenant = headers();
+  tenant.set("Mw-Tenant", "acme");
+  const reply = await nc.request("fixture.fail", '{"code":"INTERNAL"}', { timeout: 2000, headers: tenant });
+  assert.equal(reply.headers?.get("Mw-Error"), "INTERNAL");
+  assert.equal(reply.headers?.get("Nats-Service-Error"), "internal error");
+  assert.deepEqual(reply.json(), { error: { code: "INTERNAL", message: "internal error" } });
+  const kept = await fixture.fail({ code: "CONFLICT" }, { tenant: "acme" }).catch((error: unknown) => error);
+  assert.ok(isMeshError(kept) && kept.message === "asked to fail with CONFLICT", "messages of other codes are meant for callers and kept");
+});
+
 test("a burst beyond the in-flight bound gets OVERLOADED at once, not timeouts", async () => {
   // 2 replicas x (4 in flight + 4 queued) = 16 admitted; the rest must be refused immediately.
   const results = await Promise.all(Array.from({ length: 40 }, () =>

@@ -13,6 +13,8 @@ import { describeIssues } from "./validation.ts";
 import type { IdempotentRunner } from "./idempotent-runner.ts";
 
 const decoder = new TextDecoder();
+/** What a caller learns of any internal failure. */
+const INTERNAL_REPLY = new MeshError("INTERNAL", "internal error");
 const DRAIN_POLL_MS = 20;
 
 export interface RequestServer {
@@ -114,8 +116,10 @@ export function startRequestServer(options: {
       reply(msg, endpoint, started, meta.deadline, { data });
     } catch (thrown) {
       const error = toMeshError(thrown);
-      if (error.code === "INTERNAL") work.log.error({ err: error.cause ?? error }, "request failed");
-      reply(msg, endpoint, started, meta.deadline, { error });
+      if (error.code !== "INTERNAL") return reply(msg, endpoint, started, meta.deadline, { error });
+      // The detail of an internal failure (a store guard, a publisher, a bug) is for the log only.
+      work.log.error({ err: error.cause ?? error, detail: error.message }, "request failed");
+      reply(msg, endpoint, started, meta.deadline, { error: INTERNAL_REPLY });
     } finally {
       work.finish();
     }

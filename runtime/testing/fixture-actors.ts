@@ -15,7 +15,7 @@ export const fixtureContract = defineContract({
     count: { subject: "fixture.count", mutating: true, input: z.strictObject({ amount: z.number().int(), delayMs: z.number().int().max(5000).optional() }), output: z.object({ total: z.number() }) },
     executions: { subject: "fixture.executions", input: z.strictObject({}), output: z.object({ executions: z.number() }) },
     emit: { subject: "fixture.emit", input: z.strictObject({ value: z.string().min(1).max(100) }), output: z.object({ eventId: z.string() }) },
-    fail: { subject: "fixture.fail", input: z.strictObject({ code: z.enum(["NOT_FOUND", "UNAVAILABLE", "CRASH"]) }), output: z.object({}) },
+    fail: { subject: "fixture.fail", input: z.strictObject({ code: z.enum(["NOT_FOUND", "UNAVAILABLE", "CONFLICT", "INTERNAL", "CRASH"]) }), output: z.object({}) },
   },
   events: {
     noted: { subject: "events.fixture.noted", schema: z.object({ value: z.string(), seq: z.number().int().optional() }) },
