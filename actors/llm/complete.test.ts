@@ -113,6 +113,31 @@ test("policy refusals get their typed errors before any capacity is leased", asy
   assert.deepEqual(rejected.map((event) => event.errorCode), ["BAD_REQUEST", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN"]);
 });
 
+test("a 200 KiB one-word prompt is refused by its count at once, and another tenant's call meanwhile is answered", async () => {
+  await mesh.createTenant("wordy");
+  await mesh.createTenant("bystander");
+  const before = (await mesh.provider.stats()).requests;
+  // Before the count was linear this word blocked the event loop for hours (quadratic merge).
+  const [huge, other] = await Promise.all([
+    failureOf(mesh.llm.complete(ask("a".repeat(200 * 1024)), { tenant: "wordy", maxAttempts: 1, timeoutMs: 10_000 })),
+    mesh.llm.complete(ask("meanwhile, hello"), { tenant: "bystander", maxAttempts: 1, timeoutMs: 10_000 }),
+  ]);
+  assert.equal(huge.code, "BAD_REQUEST");
+  assert.match(huge.message, /^prompt has \d+ tokens, limit 2000$/);
+  assert.match(other.content ?? "", /^reply:/);
+  assert.equal((await mesh.provider.stats()).requests, before + 1, "only the bystander reached the provider");
+});
+
+test("tool declarations count against the prompt limit: a 100 KB tools array is refused", async () => {
+  await mesh.createTenant("toolish", { allowedTools: ["lookup"] });
+  const schema = { type: "object", properties: Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`field_${i}`, { type: "string", description: `the value number ${i}` }])) };
+  const tools = [{ name: "lookup", description: "Looks things up", parameters: schema }];
+  assert.ok(JSON.stringify(tools).length > 20_000);
+  const refused = await failureOf(mesh.llm.complete({ ...ask("hi"), tools: Array(5).fill(tools[0]) }, { tenant: "toolish", maxAttempts: 1 }));
+  assert.equal(refused.code, "BAD_REQUEST");
+  assert.match(refused.message, /^prompt has \d+ tokens, limit 2000$/);
+});
+
 test("bad input and unknown tenants get typed errors", async () => {
   await mesh.createTenant("careless");
   const call = (input: unknown, tenant = "careless") => failureOf(mesh.mesh.request({ subject: "llm.complete", input: {} as never, output: {} as never }, input as never, { tenant }));

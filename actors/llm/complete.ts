@@ -28,7 +28,7 @@ export function createCompleteHandler(services: LlmServices) {
     const service = request.service ?? (context.callerService || "unknown");
     const policy = await services.policies.get(context);
     const noUsage = { service, promptTokens: 0, completionTokens: 0, costUsd: 0, cacheHit: false } as const;
-    const promptTokens = countPromptTokens(request.messages);
+    const promptTokens = countPromptTokens(request.messages, request.tools);
     const hash = requestHash(request);
     const deterministic = isDeterministic(request);
 

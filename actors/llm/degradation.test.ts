@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
+import { DEFAULT_PRICES } from "../ai-capacity/prices.ts";
 import { ask, failureOf, startLlmMesh, storedUsageEvents } from "./test-support.ts";
 
 const BREAKER_FAILURES = 3;
@@ -13,6 +14,9 @@ const mesh = await startLlmMesh(servers, {
     breakerHalfOpenMs: 60_000,
     timeoutMs: 1000,
   },
+  // A model of its own for the short-deadline test, so no earlier test has moved its health.
+  aiCapacity: { prices: { ...DEFAULT_PRICES, "patient-model": { inputPerMillion: 1, outputPerMillion: 2 } } },
+  extraProviderModels: ["patient-model"],
 });
 await mesh.createTenant("acme");
 const once = { tenant: "acme", maxAttempts: 1 };
@@ -84,4 +88,29 @@ test("a hung provider call times out inside the deadline and the fallback model 
   const result = await mesh.llm.complete(ask("are you there?", { model: "gpt-4o" }), { ...once, timeoutMs: 5000 });
   assert.deepEqual([result.model, result.fallback], ["gpt-4o-mini", true]);
   await mesh.provider.setBehaviour({ model: "gpt-4o", hang: false });
+});
+
+test("callers with short deadlines on a slow model get TIMEOUT, and never open its circuit or shrink its capacity for others", async () => {
+  await mesh.provider.reset();
+  await mesh.provider.setBehaviour({ model: "patient-model", hang: true });
+  // 600 ms leave a call ~350 ms, less than the configured 1,000 ms: a timeout there is the caller's.
+  for (let i = 0; i < BREAKER_FAILURES + 2; i++) {
+    const error = await failureOf(mesh.llm.complete(ask(`hurry ${i}`, { model: "patient-model" }), { ...once, timeoutMs: 600 }));
+    assert.equal(error.code, "TIMEOUT");
+  }
+  assert.equal(await callsTo("patient-model"), BREAKER_FAILURES + 2, "every call reached the provider: the circuit stayed closed");
+  assert.equal(await callsTo("gpt-4o-mini"), 0, "a caller's deadline is no reason to fall back");
+  await mesh.provider.setBehaviour({ model: "patient-model", hang: false });
+  const patient = await mesh.llm.complete(ask("take your time", { model: "patient-model" }), { ...once, timeoutMs: 5000 });
+  assert.deepEqual([patient.model, patient.fallback], ["patient-model", false]);
+  const health = await mesh.capacity.signal({ model: "patient-model", outcome: "ok", latencyMs: 1 }, { tenant: "acme" });
+  assert.equal(health.capacityFactor, 1, "no timeout was reported to ai-capacity");
+  assert.equal((await mesh.capacity.status({}, { tenant: "acme" })).reservedUsd, 0, "every timed-out call's lease was released");
+});
+
+test("a model name nobody prices creates no circuit and is refused by ai-capacity before any provider call", async () => {
+  await mesh.provider.reset();
+  const error = await failureOf(mesh.llm.complete(ask("hello", { model: "made-up-model-7" }), once));
+  assert.ok(["BAD_REQUEST", "FORBIDDEN"].includes(error.code), error.code);
+  assert.equal(await callsTo("made-up-model-7"), 0);
 });

@@ -27,7 +27,7 @@ export function replyForFailure(failure: ProviderFailure, model: string): MeshEr
         ? new MeshError("BAD_REQUEST", `model ${model} is not available at the provider`)
         : new MeshError("BAD_REQUEST", "the provider refused the request");
     case "aborted":
-      return new MeshError("TIMEOUT", "deadline exceeded during the provider call");
+      return new MeshError("TIMEOUT", "the caller's deadline ended the provider call");
   }
 }
 
@@ -37,7 +37,6 @@ export function signalForFailure(failure: ProviderFailure): { outcome: ProviderS
     case "rate_limited":
       return { outcome: "rate_limited", retryAfterMs: failure.retryAfterMs };
     case "timeout":
-    case "aborted":
       return { outcome: "timeout" };
     case "server_error":
       return { outcome: "error" };

@@ -43,15 +43,20 @@ export function callBudgetMs(config: LlmConfig, deadline: number): number {
  * throws its typed error; a provider failure comes back as a value for the caller to degrade on.
  */
 export async function attemptModel(services: AttemptServices, context: WorkContext, input: AttemptInput, model: string): Promise<AttemptResult> {
-  const circuit = services.breakers.forModel(model);
-  if (circuit.isOpen()) return { ok: false, model, failure: { kind: "circuit_open", retryAfterMs: circuit.untilHalfOpen() } };
+  // Only a model ai-capacity has leased (a priced one) gets a circuit: caller-chosen names create nothing.
+  const known = services.breakers.existing(model);
+  if (known?.isOpen()) return { ok: false, model, failure: { kind: "circuit_open", retryAfterMs: known.untilHalfOpen() } };
   if (callBudgetMs(services.config, context.deadline) < MIN_CALL_MS) {
     throw new MeshError("TIMEOUT", "too little time left before the deadline for a provider call");
   }
   const lease = await leaseCapacity(context, { service: input.service, model, estimatedTokens: input.promptTokens + input.request.maxTokens });
+  const circuit = known ?? services.breakers.forModel(model);
   // The lease took time too: measure again.
-  const timeoutMs = Math.max(1, callBudgetMs(services.config, context.deadline));
-  const outcome = await callProvider({ client: services.client, circuit, request: input.request, model, timeoutMs, signal: context.signal });
+  const budgetMs = callBudgetMs(services.config, context.deadline);
+  const timeoutMs = Math.max(1, budgetMs);
+  const outcome = await callProvider({
+    client: services.client, circuit, request: input.request, model, timeoutMs, timeoutIsCallers: budgetMs < services.config.timeoutMs, signal: context.signal,
+  });
 
   const record = { requestHash: input.requestHash, service: input.service, model, latencyMs: outcome.latencyMs, fallback: input.fallback };
   if (outcome.ok) {

@@ -1,32 +1,61 @@
-import { getEncoding, type Tiktoken } from "js-tiktoken";
-import type { ChatMessage } from "../../protocol/llm.ts";
+import { countTokens as countWhole } from "gpt-tokenizer/encoding/o200k_base";
+import type { ChatMessage, ToolSpec } from "../../protocol/llm.ts";
 
 /**
  * Prompt size as OpenAI counts it for chat models (o200k_base, 3 tokens per message plus 3 to
- * prime the reply). The limit is enforced with this count before anything is leased.
+ * prime the reply), plus the tool declarations, which the provider also puts in the prompt.
+ * The tenant's limit is enforced with this count, and the lease estimate is built from it,
+ * before anything is leased.
  */
 const REPLY_PRIMING_TOKENS = 3;
 const MESSAGE_OVERHEAD_TOKENS = 3;
+/** Providers wrap tool declarations in a preamble and per-tool framing; these bound ours from above. */
+const TOOLS_OVERHEAD_TOKENS = 12;
+const TOOL_OVERHEAD_TOKENS = 8;
+/**
+ * BPE merges each pre-tokenized piece in time quadratic in its length: with js-tiktoken one
+ * 8,000-character word took 4.3 s here, and every tokenizer we measured (gpt-tokenizer, the WASM
+ * tiktoken) is quadratic too; gpt-tokenizer also overflows the stack on a 256 KiB piece. Pieces
+ * are only long in runs of letters or of punctuation, so such a run longer than LONG_RUN is
+ * counted in slices of that length: linear work, and a count that can only grow by about one
+ * token per slice (the cut may split a token). Everything else is counted whole, exactly.
+ */
+const LONG_RUN = 128;
+const LONG_RUNS = new RegExp(`[\\p{L}\\p{M}]{${LONG_RUN + 1},}|[^\\s\\p{L}\\p{N}]{${LONG_RUN + 1},}`, "gu");
 
-let encoder: Tiktoken | undefined;
-
-/** Loading the ranks takes a good part of a second: done once per process, on first use. */
-function tokenizer(): Tiktoken {
-  encoder ??= getEncoding("o200k_base");
-  return encoder;
+/** Tokens of `text` (special-token strings count as plain text, never refused), in time linear in its length. */
+export function countTokens(text: string): number {
+  let total = 0;
+  let from = 0;
+  for (const match of text.matchAll(LONG_RUNS)) {
+    total += countPlain(text.slice(from, match.index));
+    for (const slice of slices(match[0], LONG_RUN)) total += countPlain(slice);
+    from = match.index + match[0].length;
+  }
+  return total + countPlain(text.slice(from));
 }
 
-function countTokens(text: string): number {
-  // Special-token strings in user text are counted as plain text, never refused.
-  return text.length === 0 ? 0 : tokenizer().encode(text, [], []).length;
+function countPlain(text: string): number {
+  return text.length === 0 ? 0 : countWhole(text, { disallowedSpecial: new Set() });
 }
 
-export function countPromptTokens(messages: readonly ChatMessage[]): number {
+/** `run` cut every `length` code points (never inside a surrogate pair). */
+export function* slices(run: string, length: number): Generator<string> {
+  const points = Array.from(run);
+  for (let i = 0; i < points.length; i += length) yield points.slice(i, i + length).join("");
+}
+
+export function countPromptTokens(messages: readonly ChatMessage[], tools: readonly ToolSpec[] = []): number {
   let total = REPLY_PRIMING_TOKENS;
   for (const message of messages) total += MESSAGE_OVERHEAD_TOKENS + countTokens(message.role) + countTokens(message.content);
+  if (tools.length > 0) {
+    total += TOOLS_OVERHEAD_TOKENS;
+    for (const tool of tools) total += TOOL_OVERHEAD_TOKENS + countTokens(JSON.stringify(tool));
+  }
   return total;
 }
 
+/** Loading the ranks takes a good part of a second: done once per process, before the first request. */
 export function warmUpTokenizer(): void {
-  tokenizer();
+  countPlain("warm up");
 }

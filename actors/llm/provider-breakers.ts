@@ -10,7 +10,10 @@ export interface ModelCircuit {
 }
 
 export interface ProviderBreakers {
+  /** The model's circuit, created on first use: call it only for a model ai-capacity leased (a priced one). */
   forModel(model: string): ModelCircuit;
+  /** The model's circuit if one exists; never creates one. */
+  existing(model: string): ModelCircuit | undefined;
 }
 
 /**
@@ -51,5 +54,6 @@ export function createProviderBreakers(options: {
       if (!circuit) circuits.set(key, circuit = create(model));
       return circuit;
     },
+    existing: (model) => circuits.get(`${options.provider} ${model}`),
   };
 }

@@ -1,7 +1,8 @@
 import OpenAI from "openai";
 import type { CompletionRequest, CompletionResult } from "../../protocol/llm.ts";
 import type { ModelCircuit } from "./provider-breakers.ts";
-import { classifyProviderError, type ProviderFailure } from "./provider-errors.ts";
+import { APIConnectionTimeoutError } from "openai";
+import { CallerDeadlineError, classifyProviderError, type ProviderFailure } from "./provider-errors.ts";
 
 export interface ProviderAnswer {
   readonly content: string | null;
@@ -59,14 +60,22 @@ export async function callProvider(options: {
   readonly request: CompletionRequest;
   readonly model: string;
   readonly timeoutMs: number;
+  /** True when `timeoutMs` is what the caller's deadline left, shorter than the configured timeout. */
+  readonly timeoutIsCallers: boolean;
   readonly signal: AbortSignal;
 }): Promise<ProviderOutcome> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   try {
-    const completion = await options.circuit.policy.execute(({ signal }) =>
-      options.client.chat.completions.create(toChatParams(options.request, options.model), { signal, timeout: options.timeoutMs, maxRetries: 0 }),
-    options.signal);
+    const completion = await options.circuit.policy.execute(async ({ signal }) => {
+      try {
+        return await options.client.chat.completions.create(toChatParams(options.request, options.model), { signal, timeout: options.timeoutMs, maxRetries: 0 });
+      } catch (error) {
+        // A short caller deadline is not a slow provider: it must not open the circuit for every tenant.
+        if (options.timeoutIsCallers && error instanceof APIConnectionTimeoutError) throw new CallerDeadlineError(error);
+        throw error;
+      }
+    }, options.signal);
     return { ok: true, answer: toAnswer(completion), latencyMs: elapsed() };
   } catch (error) {
     return { ok: false, failure: classifyProviderError(error, () => options.circuit.untilHalfOpen()), latencyMs: elapsed() };

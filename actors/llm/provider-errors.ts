@@ -10,6 +10,7 @@ export type ProviderFailure =
   | { kind: "circuit_open"; retryAfterMs: number }
   | { kind: "refused"; status: number }
   | { kind: "credentials" }
+  /** The caller's deadline ended the call (its signal, or a timeout the deadline cut short): says nothing about the provider. */
   | { kind: "aborted" };
 
 const DEFAULT_RATE_LIMIT_RETRY_MS = 1000;
@@ -30,10 +31,24 @@ function isQuotaError(error: APIError): boolean {
   return error.code === "insufficient_quota" || error.type === "insufficient_quota";
 }
 
+const CALLER_DEADLINE = Symbol.for("meshwork.llm.CallerDeadline");
+
+/** Thrown in place of the SDK's timeout when the timeout was the caller's remaining deadline, not ours. */
+export class CallerDeadlineError extends Error {
+  readonly [CALLER_DEADLINE] = true;
+  constructor(cause: unknown) {
+    super("the caller's deadline ended the provider call", { cause });
+  }
+}
+
+function isCallerDeadline(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as Record<symbol, unknown>)[CALLER_DEADLINE] === true;
+}
+
 /** Anything thrown by an SDK call (through its circuit) -> a ProviderFailure; unknown errors count as server errors. */
 export function classifyProviderError(error: unknown, circuitRetryAfterMs: () => number): ProviderFailure {
   if (isBrokenCircuitError(error)) return { kind: "circuit_open", retryAfterMs: circuitRetryAfterMs() };
-  if (error instanceof APIUserAbortError) return { kind: "aborted" };
+  if (error instanceof APIUserAbortError || isCallerDeadline(error)) return { kind: "aborted" };
   if (error instanceof APIConnectionTimeoutError) return { kind: "timeout" };
   if (error instanceof APIConnectionError) return { kind: "server_error" };
   if (error instanceof APIError && typeof error.status === "number") {

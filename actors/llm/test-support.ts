@@ -10,7 +10,7 @@ import { tenantsContract, type TenantPolicyFields } from "../../protocol/tenants
 import { usageContract } from "../../protocol/usage.ts";
 import { MeshError, MeshClient, actorClient, isMeshError, type ActorDefinition, type RunningActor } from "../../runtime/index.ts";
 import { startInProcess } from "../../runtime/testing/replicas.ts";
-import { startTestProvider } from "../../sandbox/provider/test-provider.ts";
+import { DEFAULT_MODELS, startTestProvider } from "../../sandbox/provider/test-provider.ts";
 import type { TestServers } from "../../sandbox/testing/test-servers.ts";
 import { createAiCapacityActor } from "../ai-capacity/actor.ts";
 import { parseAiCapacityConfig, type AiCapacityConfigInput } from "../ai-capacity/config.ts";
@@ -43,11 +43,13 @@ export interface MeshOptions {
   readonly capacityReplicas?: number;
   /** Start the usage actor (with these settings) too. */
   readonly usage?: UsageConfigInput;
+  /** Models the test provider serves besides its defaults. */
+  readonly extraProviderModels?: readonly string[];
 }
 
 /** Tenants, ai-capacity, llm (and usage) replicas in this process, the test provider, and typed clients. */
 export async function startLlmMesh(servers: TestServers, options: MeshOptions = {}) {
-  const provider = await startTestProvider();
+  const provider = await startTestProvider(options.extraProviderModels ? { models: [...DEFAULT_MODELS, ...options.extraProviderModels] } : {});
   after(() => provider.stop());
   await startActorForTest(tenantsActor, servers);
   const capacityActor = createAiCapacityActor(parseAiCapacityConfig(options.aiCapacity));
