@@ -15,7 +15,7 @@ const nc = await connect({ servers: servers.natsUrl });
 const mesh = new MeshClient(nc);
 const tenants = actorClient(mesh, tenantsContract);
 const mongo = createMongoClient(servers.mongoUrl);
-const records = mongo.db(databaseNameFor("tenants", servers.databasePrefix)).collection<{ _id: string; latest?: number; tenant?: string }>(POLICIES);
+const records = mongo.db(databaseNameFor("tenants", servers.databasePrefix)).collection<{ _id: string; latest?: number; policy?: unknown; tenant?: string }>(POLICIES);
 after(async () => {
   mesh.close();
   await nc.close();
@@ -42,7 +42,10 @@ const putTimes = async (tenant: string, times: number) => {
     await tenants.put({ policy: { ...policy, displayName: `put ${version + 1}` }, expectedVersion: version }, { tenant });
   }
 };
-const setHead = (tenant: string, latest: number) => records.replaceOne({ _id: `${tenant}/head` }, { latest, tenant });
+/** Rewinds the head as a stalled writer would: its copy is of the version it names. */
+async function setHead(tenant: string, latest: number, policyOfVersion: Record<string, unknown>) {
+  await records.replaceOne({ _id: `${tenant}/head` }, { latest, policy: { ...policyOfVersion, version: latest }, tenant });
+}
 
 test("20 concurrent puts of one version: exactly one wins, and get returns the winner", async () => {
   await tenants.put({ policy, expectedVersion: 0 }, { tenant: "crowd" });
@@ -91,18 +94,19 @@ test("concurrent writers and readers: every version has one writer, gets never g
   assert.deepEqual(kept, Array.from({ length: 10 }, (_, n) => `${tenant}/${versionKey(last - 9 + n)}`));
 });
 
-test("a head that lags, is missing, or names a trimmed version is probed past", async () => {
+test("a head that lags or is missing is probed past; one older than the kept history misleads gets only until the next put", async () => {
   const tenant = "drifting";
-  await tenants.put({ policy, expectedVersion: 0 }, { tenant });
+  const first = await tenants.put({ policy, expectedVersion: 0 }, { tenant });
   await putTimes(tenant, 2);
-  await setHead(tenant, 1);
+  await setHead(tenant, 1, first);
   assert.equal((await tenants.get({}, { tenant })).version, 3, "lagging head");
   await records.deleteOne({ _id: `${tenant}/head` });
   assert.equal((await tenants.get({}, { tenant })).version, 3, "no head");
   await putTimes(tenant, 12);
   assert.equal((await tenants.get({}, { tenant })).version, 15);
-  await setHead(tenant, 2); // version 2 was trimmed long ago
-  assert.equal((await tenants.get({}, { tenant })).version, 15, "head older than the kept history");
-  assert.equal(await codeOf(tenants.put({ policy, expectedVersion: 14 }, { tenant })), "CONFLICT");
+  await setHead(tenant, 2, first); // version 2 was trimmed long ago (versions 6..15 are kept)
+  assert.equal((await tenants.get({}, { tenant })).version, 2, "a get trusts the head's copy when the next version is absent");
+  assert.equal(await codeOf(tenants.put({ policy, expectedVersion: 2 }, { tenant })), "CONFLICT", "a put checks the head and finds 15");
   assert.equal((await tenants.put({ policy, expectedVersion: 15 }, { tenant })).version, 16);
+  assert.equal((await tenants.get({}, { tenant })).version, 16, "the put moved the head on");
 });

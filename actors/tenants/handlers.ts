@@ -11,7 +11,7 @@ function withoutStorageFields(doc: StoredPolicy): TenantPolicy {
 }
 
 export async function getTenant(_input: unknown, context: WorkContext): Promise<TenantPolicy> {
-  const found = await policyRecords(context.store).latest(context.tenant);
+  const found = await policyRecords(context.store).latest(context.tenant, { checkHead: false });
   if (!found) throw new MeshError("NOT_FOUND", `unknown tenant ${context.tenant}`);
   return withoutStorageFields(found);
 }
@@ -23,7 +23,7 @@ export async function getTenant(_input: unknown, context: WorkContext): Promise<
  */
 export async function putTenant(input: PutInput, context: WorkContext): Promise<TenantPolicy> {
   const records = policyRecords(context.store);
-  const current = await records.latest(context.tenant);
+  const current = await records.latest(context.tenant, { checkHead: true });
   const currentVersion = current?.version ?? 0;
   if (input.expectedVersion !== currentVersion) {
     if (!current) throw new MeshError("NOT_FOUND", `unknown tenant ${context.tenant}`);
@@ -53,7 +53,7 @@ export async function putTenant(input: PutInput, context: WorkContext): Promise<
     throw error;
   }
   try {
-    await records.advance(context.tenant, next.version);
+    await records.advance(context.tenant, next);
   } catch (error) {
     // The put has happened (version stored, event published); the head is a hint readers probe
     // past, and the next put trims history again.

@@ -6,8 +6,9 @@ import { MeshError, type ActorStore, type TenantCollection } from "../../runtime
  * `_id` (FerretDB serves no other filter from an index; see README: Data):
  *
  * - `<tenant>/v/<version, 10 digits>`: one record per version, written once by a unique insert;
- * - `<tenant>/head`: `{ latest }`, a hint written after the version it names, so it may lag
- *   (a put in flight) or even regress (two puts' head writes crossing on FerretDB).
+ * - `<tenant>/head`: `{ latest, policy }` (a copy of that version), a hint written after the
+ *   version it names, so it may lag (a put in flight) or even regress (two puts' head writes
+ *   crossing on FerretDB). A get reads it and probes the next version: two point reads.
  */
 export const POLICIES = "policy_records";
 /** Versions kept; older ones are deleted by id, one per put. */
@@ -18,19 +19,24 @@ const HEAD_KEY = "head";
 const RECOVERY_PROBES = 100;
 
 export type StoredPolicy = TenantPolicy & { tenant?: string; _id?: string };
-interface HeadRecord { latest: number; tenant?: string; _id?: string }
+interface HeadRecord { latest: number; policy: TenantPolicy; tenant?: string; _id?: string }
 
 export const versionKey = (version: number): string => `v/${String(version).padStart(10, "0")}`;
 
 export interface PolicyRecords {
-  /** The newest stored version, found by point reads only; null for an unknown tenant. */
-  latest(tenant: string): Promise<StoredPolicy | null>;
+  /**
+   * The newest stored version, found by point reads only; null for an unknown tenant.
+   * `checkHead: false` (reads) trusts the head's copy when the next version is absent: two reads.
+   * `checkHead: true` (puts) also reads the head's own version, and if it was trimmed (the head
+   * fell more than 10 versions behind) probes ahead for a kept one: a put never builds on it.
+   */
+  latest(tenant: string, options: { checkHead: boolean }): Promise<StoredPolicy | null>;
   /** Inserts the version; CONFLICT if that version exists (exactly one concurrent writer wins). */
   insertVersion(tenant: string, policy: TenantPolicy): Promise<void>;
   /** Deletes a version again (its event could not be published). */
   withdrawVersion(tenant: string, version: number): Promise<void>;
-  /** Moves the head hint forward to `version` (never back, short of a crossing write) and trims history. */
-  advance(tenant: string, version: number): Promise<void>;
+  /** Moves the head hint forward to this version (never back, short of a crossing write) and trims history. */
+  advance(tenant: string, policy: TenantPolicy): Promise<void>;
 }
 
 export function policyRecords(store: ActorStore): PolicyRecords {
@@ -55,16 +61,20 @@ export function policyRecords(store: ActorStore): PolicyRecords {
   };
 
   return {
-    async latest(tenant) {
-      const head = (await heads.get(tenant, HEAD_KEY))?.latest ?? 0;
-      if (head === 0) {
+    async latest(tenant, { checkHead }) {
+      const head = await heads.get(tenant, HEAD_KEY);
+      if (head === null) {
         const first = await versionAt(tenant, 1);
         return first === null ? null : walkForward(tenant, first);
       }
-      const [atHead, afterHead] = await versions.getMany(tenant, [versionKey(head), versionKey(head + 1)]);
+      if (!checkHead) {
+        const afterHead = await versionAt(tenant, head.latest + 1);
+        return afterHead ? walkForward(tenant, afterHead) : head.policy;
+      }
+      const [atHead, afterHead] = await versions.getMany(tenant, [versionKey(head.latest), versionKey(head.latest + 1)]);
       if (afterHead) return walkForward(tenant, afterHead);
       if (atHead) return atHead;
-      return recoverFrom(tenant, head);
+      return recoverFrom(tenant, head.latest);
     },
     async insertVersion(tenant, policy) {
       await versions.insert(tenant, versionKey(policy.version), { ...policy });
@@ -72,11 +82,12 @@ export function policyRecords(store: ActorStore): PolicyRecords {
     async withdrawVersion(tenant, version) {
       await versions.remove(tenant, versionKey(version));
     },
-    async advance(tenant, version) {
+    async advance(tenant, policy) {
       // Read, then replace: two crossing puts can leave the older version in the head; readers
       // probe past it, and the next put moves it on.
+      const { version } = policy;
       const head = await heads.get(tenant, HEAD_KEY);
-      if ((head?.latest ?? 0) < version) await heads.put(tenant, HEAD_KEY, { latest: version });
+      if ((head?.latest ?? 0) < version) await heads.put(tenant, HEAD_KEY, { latest: version, policy });
       if (version > HISTORY_VERSIONS) await versions.remove(tenant, versionKey(version - HISTORY_VERSIONS));
     },
   };
