@@ -46,7 +46,7 @@ test("a tenant sees only its own records, and every write is stamped with its te
   assert.equal(await orders.scan.countDocuments("globex", {}), 2);
   // An $or cannot widen the scope: the tenant is ANDed with it.
   assert.equal(await orders.scan.countDocuments("acme", { $or: [{ orderId: "o1" }, { orderId: "o2" }] }), 1);
-  const grouped = await orders.aggregate<{ _id: null; total: number }>("acme", [{ $group: { _id: null, total: { $sum: "$total" } } }]);
+  const grouped = await orders.scan.aggregate<{ _id: null; total: number }>("acme", [{ $group: { _id: null, total: { $sum: "$total" } } }]);
   assert.deepEqual(grouped, [{ _id: null, total: 10 }]);
 
   assert.equal(await orders.scan.deleteMany("acme", { orderId: "o2" }), 0, "acme cannot delete globex's o2");
