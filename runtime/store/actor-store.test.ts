@@ -64,17 +64,19 @@ test("a call without a tenant, or naming another tenant, throws INTERNAL and tou
   await orders.insertOne("hooli", { orderId: "h1" });
   const before = await orders.scan.countDocuments("hooli", {});
   const untyped = orders as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const untypedScan = orders.scan as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   for (const tenant of ["", undefined, null, 42]) {
-    await assert.rejects(untyped.deleteMany!(tenant, {}), meshCode("INTERNAL"));
-    await assert.rejects(untyped.find!(tenant, {}), meshCode("INTERNAL"));
+    await assert.rejects(untypedScan.deleteMany!(tenant, {}), meshCode("INTERNAL"));
+    await assert.rejects(untypedScan.find!(tenant, {}), meshCode("INTERNAL"));
     await assert.rejects(untyped.insertOne!(tenant, { orderId: "x" }), meshCode("INTERNAL"));
+    await assert.rejects(untyped.get!(tenant, "o1"), meshCode("INTERNAL"));
   }
   await assert.rejects(orders.scan.deleteMany("acme", { tenant: "hooli" }), meshCode("INTERNAL"));
   await assert.rejects(orders.insertOne("acme", { orderId: "x", tenant: "hooli" }), meshCode("INTERNAL"));
   await assert.rejects(orders.scan.updateOne("acme", { orderId: "o1" }, { $set: { tenant: "hooli" } }), meshCode("INTERNAL"));
   await assert.rejects(orders.scan.aggregate("acme", [{ $lookup: { from: "orders", localField: "orderId", foreignField: "orderId", as: "all" } }]), meshCode("INTERNAL"));
   await assert.rejects(orders.scan.aggregate("acme", [{ $out: "stolen" }]), meshCode("INTERNAL"));
-  await assert.rejects(untyped.find!("acme", null), meshCode("INTERNAL"));
+  await assert.rejects(untypedScan.find!("acme", null), meshCode("INTERNAL"));
   assert.equal(await orders.scan.countDocuments("hooli", {}), before);
 });
 
