@@ -163,22 +163,6 @@ export interface TenantCollection<T extends Document = Document> {
    * per-request path.
    */
   readonly scan: TenantScans<T>;
-  /** @deprecated a scan: use `get`, or `scan.findOne` for an operator/background query. Kept until `usage` moves. */
-  findOne(tenant: string, filter: Filter<T>): Promise<T | null>;
-  /** @deprecated a scan: use `getMany`, or `scan.find`. Kept until `usage` moves. */
-  find(tenant: string, filter: Filter<T>, options?: { sort?: Document; limit?: number }): Promise<T[]>;
-  /** @deprecated a scan: use `scan.countDocuments`. Kept until `usage` moves. */
-  countDocuments(tenant: string, filter: Filter<T>): Promise<number>;
-  /** @deprecated a scan: use `scan.aggregate`. Kept until `usage` moves. */
-  aggregate<R extends Document = Document>(tenant: string, pipeline: Document[]): Promise<R[]>;
-  /** @deprecated a filter write: use `insert`/`put`, or `scan.findOneAndUpdate`. Kept until `usage` moves. */
-  findOneAndUpdate(tenant: string, filter: Filter<T>, update: Document, options?: { upsert?: boolean }): Promise<T | null>;
-  /** @deprecated a filter write: use `put`, or `scan.updateOne`. Kept until `usage` moves. */
-  updateOne(tenant: string, filter: Filter<T>, update: Document, options?: { upsert?: boolean }): Promise<{ matched: number; modified: number; upserted: boolean }>;
-  /** @deprecated a filter write: use `remove`, or `scan.deleteOne`. Kept until `usage` moves. */
-  deleteOne(tenant: string, filter: Filter<T>): Promise<number>;
-  /** @deprecated a filter write: use `remove`, or `scan.deleteMany`. Kept until `usage` moves. */
-  deleteMany(tenant: string, filter: Filter<T>): Promise<number>;
 }
 
 /**

@@ -1,6 +1,7 @@
-import { tenantsContract, type TenantPolicy } from "../../protocol/tenants.ts";
+import { tenantsContract } from "../../protocol/tenants.ts";
 import { defineActor } from "../../runtime/index.ts";
 import { getTenant, putTenant } from "./handlers.ts";
+import { POLICIES } from "./policy-records.ts";
 
 /** Per-tenant configuration and policy; the source other actors read limits and budgets from. */
 export const tenantsActor = defineActor({
@@ -9,11 +10,10 @@ export const tenantsActor = defineActor({
   description: "Per-tenant configuration and policy: limits, budget, models, tools, prompt limits, retention",
   contract: tenantsContract,
   collections: {
-    // One document per version; the unique index makes concurrent puts of one version race safely.
-    policies: { tenantOwned: true, indexes: [{ key: { tenant: 1, version: 1 }, unique: true, name: "one_document_per_version" }] },
+    // Keyed records only (see policy-records.ts): a head per tenant and one record per version,
+    // whose unique `_id` makes concurrent puts of one version race safely. No other index.
+    [POLICIES]: { tenantOwned: true },
   },
   handlers: { get: getTenant, put: putTenant },
   limits: { maxInFlight: 64 },
 });
-
-export type StoredPolicy = TenantPolicy & { tenant: string };

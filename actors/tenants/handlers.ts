@@ -1,37 +1,29 @@
 import type { z } from "zod";
 import { tenantsContract, type TenantPolicy } from "../../protocol/tenants.ts";
 import { hasCode, MeshError, type WorkContext } from "../../runtime/index.ts";
+import { policyRecords, type StoredPolicy } from "./policy-records.ts";
 
 type PutInput = z.output<typeof tenantsContract.requests.put.input>;
 
-const POLICIES = "policies";
-const HISTORY_VERSIONS = 10;
-
-function withoutStorageFields(doc: TenantPolicy & { tenant?: string; _id?: unknown }): TenantPolicy {
+function withoutStorageFields(doc: StoredPolicy): TenantPolicy {
   const { tenant: _tenant, _id, ...policy } = doc;
   return policy;
 }
 
-/** The newest version is the policy; earlier versions are kept briefly as history. */
-async function latestPolicy(context: WorkContext): Promise<(TenantPolicy & { tenant?: string }) | undefined> {
-  const [latest] = await context.store.collection<TenantPolicy>(POLICIES).find(context.tenant, {}, { sort: { version: -1 }, limit: 1 });
-  return latest;
-}
-
 export async function getTenant(_input: unknown, context: WorkContext): Promise<TenantPolicy> {
-  const found = await latestPolicy(context);
+  const found = await policyRecords(context.store).latest(context.tenant, { checkHead: false });
   if (!found) throw new MeshError("NOT_FOUND", `unknown tenant ${context.tenant}`);
   return withoutStorageFields(found);
 }
 
 /**
- * Optimistic concurrency without updates: each put inserts the next version, and the unique
- * index on (tenant, version) lets exactly one of several concurrent writers win. (On FerretDB a
+ * Optimistic concurrency without updates: each put inserts the next version under its own id,
+ * and the unique `_id` lets exactly one of several concurrent writers win. (On FerretDB a
  * conditional update is not atomic under concurrency; a unique insert is.)
  */
 export async function putTenant(input: PutInput, context: WorkContext): Promise<TenantPolicy> {
-  const policies = context.store.collection<TenantPolicy>(POLICIES);
-  const current = await latestPolicy(context);
+  const records = policyRecords(context.store);
+  const current = await records.latest(context.tenant, { checkHead: true });
   const currentVersion = current?.version ?? 0;
   if (input.expectedVersion !== currentVersion) {
     if (!current) throw new MeshError("NOT_FOUND", `unknown tenant ${context.tenant}`);
@@ -46,7 +38,7 @@ export async function putTenant(input: PutInput, context: WorkContext): Promise<
     updatedAt: new Date().toISOString(),
   };
   try {
-    await policies.insertOne(context.tenant, { ...next });
+    await records.insertVersion(context.tenant, next);
   } catch (error) {
     if (hasCode(error, "CONFLICT")) throw new MeshError("CONFLICT", `stale version ${input.expectedVersion}: another write won`, { cause: error });
     throw error;
@@ -57,9 +49,15 @@ export async function putTenant(input: PutInput, context: WorkContext): Promise<
     });
   } catch (error) {
     // No version without its event: withdraw it, so the caller can retry the same put.
-    await policies.deleteOne(context.tenant, { version: next.version });
+    await records.withdrawVersion(context.tenant, next.version);
     throw error;
   }
-  await policies.deleteMany(context.tenant, { version: { $lte: next.version - HISTORY_VERSIONS } });
+  try {
+    await records.advance(context.tenant, next);
+  } catch (error) {
+    // The put has happened (version stored, event published); the head is a hint readers probe
+    // past, and the next put trims history again.
+    context.log.warn({ err: error instanceof Error ? error.message : error, version: next.version }, "tenant head or history not updated");
+  }
   return next;
 }

@@ -91,6 +91,9 @@ export async function startActor(definition: ActorDefinition, { config, logger }
     const discovery = startServiceApi(nc, {
       name: definition.name, id: instanceId, version: definition.version, description: definition.description, metadata: {},
     }, () => server.endpoints);
+    // The subscriptions reach the server with this round trip: once started, a request finds them
+    // (without it, a caller starting at once could get "no responders").
+    await nc.flush();
     let stopping = false;
     const http = config.metricsPort >= 0
       ? await startHttpEndpoint(config.metricsPort, metrics.registry, {

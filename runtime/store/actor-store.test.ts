@@ -46,7 +46,7 @@ test("a tenant sees only its own records, and every write is stamped with its te
   assert.equal(await orders.scan.countDocuments("globex", {}), 2);
   // An $or cannot widen the scope: the tenant is ANDed with it.
   assert.equal(await orders.scan.countDocuments("acme", { $or: [{ orderId: "o1" }, { orderId: "o2" }] }), 1);
-  const grouped = await orders.aggregate<{ _id: null; total: number }>("acme", [{ $group: { _id: null, total: { $sum: "$total" } } }]);
+  const grouped = await orders.scan.aggregate<{ _id: null; total: number }>("acme", [{ $group: { _id: null, total: { $sum: "$total" } } }]);
   assert.deepEqual(grouped, [{ _id: null, total: 10 }]);
 
   assert.equal(await orders.scan.deleteMany("acme", { orderId: "o2" }), 0, "acme cannot delete globex's o2");
@@ -64,17 +64,19 @@ test("a call without a tenant, or naming another tenant, throws INTERNAL and tou
   await orders.insertOne("hooli", { orderId: "h1" });
   const before = await orders.scan.countDocuments("hooli", {});
   const untyped = orders as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const untypedScan = orders.scan as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   for (const tenant of ["", undefined, null, 42]) {
-    await assert.rejects(untyped.deleteMany!(tenant, {}), meshCode("INTERNAL"));
-    await assert.rejects(untyped.find!(tenant, {}), meshCode("INTERNAL"));
+    await assert.rejects(untypedScan.deleteMany!(tenant, {}), meshCode("INTERNAL"));
+    await assert.rejects(untypedScan.find!(tenant, {}), meshCode("INTERNAL"));
     await assert.rejects(untyped.insertOne!(tenant, { orderId: "x" }), meshCode("INTERNAL"));
+    await assert.rejects(untyped.get!(tenant, "o1"), meshCode("INTERNAL"));
   }
   await assert.rejects(orders.scan.deleteMany("acme", { tenant: "hooli" }), meshCode("INTERNAL"));
   await assert.rejects(orders.insertOne("acme", { orderId: "x", tenant: "hooli" }), meshCode("INTERNAL"));
   await assert.rejects(orders.scan.updateOne("acme", { orderId: "o1" }, { $set: { tenant: "hooli" } }), meshCode("INTERNAL"));
   await assert.rejects(orders.scan.aggregate("acme", [{ $lookup: { from: "orders", localField: "orderId", foreignField: "orderId", as: "all" } }]), meshCode("INTERNAL"));
   await assert.rejects(orders.scan.aggregate("acme", [{ $out: "stolen" }]), meshCode("INTERNAL"));
-  await assert.rejects(untyped.find!("acme", null), meshCode("INTERNAL"));
+  await assert.rejects(untypedScan.find!("acme", null), meshCode("INTERNAL"));
   assert.equal(await orders.scan.countDocuments("hooli", {}), before);
 });
 

@@ -39,8 +39,6 @@ export function createTenantCollection<T extends Document>(parts: ViewParts): Te
     ...createKeyedOperations(parts),
     insertOne: scoped(operations.insertOne),
     scan,
-    // Deprecated aliases of the scans, kept while `usage` moves to keyed reads (see types.ts).
-    ...scan,
   }) as unknown as TenantCollection<T>;
 }
 

@@ -122,8 +122,10 @@ export function createIdempotencyStore(records: GuardedCollection): IdempotencyS
     async complete(params) {
       const owned = checkOwned(params);
       const reply = JSON.stringify(checkReply(params.reply));
-      const claim = await records.run((c) => c.findOne({ _id: owned.id, token: owned.token, state: "pending" } as Document)) as IdempotencyRecord | null;
-      if (claim === null) return false;
+      // A point read by exactly `{_id}` (the only filter FerretDB serves from an index); the
+      // owner is checked here. The update below keeps its guard, and with it a scan on FerretDB.
+      const claim = await read(owned.id);
+      if (claim === null || claim.token !== owned.token || claim.state !== "pending") return false;
       const ttlMs = claim.ttlMs;
       const result = await records.run((c) => c.updateOne({ _id: owned.id, token: owned.token, state: "pending" } as Document, {
         $set: { state: "done", reply, expiresAt: new Date(Date.now() + ttlMs) },

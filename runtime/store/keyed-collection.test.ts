@@ -37,6 +37,13 @@ test("tenantKey prefixes the key with the tenant and refuses malformed tenants a
   assert.equal(tenantKey("acme", "x".repeat(512)).length, 517);
 });
 
+test("filter-based calls exist only under scan, where a reader sees they scan", () => {
+  for (const name of ["find", "findOne", "countDocuments", "aggregate", "findOneAndUpdate", "updateOne", "deleteOne", "deleteMany", "findById"]) {
+    assert.equal(name in notes, false, name);
+  }
+  assert.equal(typeof notes.scan.find, "function");
+});
+
 test("insert stores the record under <tenant>/<key> with its tenant; get reads it back", async () => {
   await notes.insert("acme", "first", { text: "hello" });
   assert.deepEqual(await raw.collection("notes").findOne({ _id: "acme/first" as never }), { _id: "acme/first", text: "hello", tenant: "acme" });

@@ -87,3 +87,33 @@ export function poolRounds(rounds: readonly LoadResult[]): LoadResult {
     firstError: rounds.find((round) => round.firstError !== undefined)?.firstError,
   };
 }
+
+/**
+ * Closed-loop load for a fixed amount of work: `concurrency` workers share `count` operations
+ * (indexes 0..count-1). The window is the whole run, so throughput is count over elapsed time.
+ * A failed operation is counted and not retried.
+ */
+export async function runFixedCount(operation: (index: number) => Promise<unknown>, count: number, concurrency: number): Promise<LoadResult> {
+  const samples = new Samples();
+  let next = 0;
+  let errors = 0;
+  let firstError: unknown;
+  async function worker(): Promise<void> {
+    while (next < count) {
+      const index = next++;
+      const began = performance.now();
+      try {
+        await operation(index);
+        samples.push(performance.now() - began);
+      } catch (error) {
+        errors++;
+        firstError ??= error;
+      }
+    }
+  }
+  const start = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const windowMs = Math.max(performance.now() - start, 1);
+  const latenciesMs = samples.values();
+  return { summary: summarize(latenciesMs, windowMs), latenciesMs, windowMs, errors, firstError };
+}

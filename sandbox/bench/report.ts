@@ -19,6 +19,8 @@ export interface Comparison {
   readonly baseline: Measurement;
   /** What the latency means when it is not a plain round trip. */
   readonly latencyMeaning?: string;
+  /** Figures beyond throughput and latency (e.g. a total time), written to bench.json as they are. */
+  readonly extraEntries?: readonly BenchEntry[];
 }
 
 export interface BenchEntry {
@@ -39,9 +41,9 @@ function finiteOrNull(value: number): number | null {
   return Number.isFinite(value) ? rounded(value, 3) : null;
 }
 
-/** Three entries per comparison: throughput, p50 and p99 latency, each with its baseline. */
+/** Three entries per comparison (throughput, p50 and p99 latency, each with its baseline), then its extra ones. */
 export function benchEntries(comparisons: readonly Comparison[]): BenchEntry[] {
-  return comparisons.flatMap(({ subject, baseline }) => {
+  return comparisons.flatMap(({ subject, baseline, extraEntries = [] }) => {
     const figure = (suffix: string, unit: string, value: number, baselineValue: number, digits: number): BenchEntry => ({
       name: `${subject.label} ${suffix}`,
       unit,
@@ -54,6 +56,7 @@ export function benchEntries(comparisons: readonly Comparison[]): BenchEntry[] {
       figure("throughput", subject.unit, subject.summary.throughput, baseline.summary.throughput, 1),
       figure("p50 latency", "ms", subject.summary.p50Ms, baseline.summary.p50Ms, 3),
       figure("p99 latency", "ms", subject.summary.p99Ms, baseline.summary.p99Ms, 3),
+      ...extraEntries,
     ];
   });
 }

@@ -1,7 +1,7 @@
 /**
  * `make bench`: starts one NATS and one MongoDB-protocol server, runs every scenario against
  * them, prints the table and writes `.meshwork/bench.json`. Reports; never asserts.
- * `--only rr,events` runs a subset (rr, events, leases, llm, usage).
+ * `--only rr,events` runs a subset (rr, events, leases, llm, usage, tenants).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -14,6 +14,7 @@ import { benchLeases } from "./scenario-leases.ts";
 import { benchLlm } from "./scenario-llm.ts";
 import { benchRequestReply } from "./scenario-request-reply.ts";
 import { benchUsage } from "./scenario-usage.ts";
+import { benchTenantGrowth } from "./scenario-tenants.ts";
 
 /** Per round; the three request/reply sides take turns for REQUEST_ROUNDS rounds. */
 const REQUEST_LOAD = { concurrency: 64, warmupMs: 500, measureMs: 2000 };
@@ -21,6 +22,9 @@ const REQUEST_ROUNDS = 3;
 const LEASE_LOAD = { concurrency: 16, warmupMs: 1500, measureMs: 5000 };
 const LLM_LOAD = { concurrency: 4, warmupMs: 1500, measureMs: 6000 };
 const USAGE_LOAD = { backlog: 20_000, seeded: 200_000, report: { concurrency: 4, warmupMs: 500, measureMs: 3000 } };
+const TENANT_LOAD = {
+  get: { concurrency: 16, warmupMs: 1000, measureMs: 4000 }, getRounds: 3, putConcurrency: 16, few: 10, many: 10_000, putBaseline: 1_000, putRounds: 3,
+};
 const EVENT_LOAD = { publish: { concurrency: 64, warmupMs: 500, measureMs: 3000 }, warmupMs: 500, measureMs: 3000, maxPacedRate: 2000, backlog: 60_000, drainRounds: 5 };
 
 interface Scenario {
@@ -35,6 +39,7 @@ const SCENARIOS: readonly Scenario[] = [
   { key: "leases", title: "(e) leases: one-write request pairs, then ai-capacity lease+settle", run: async (env) => [await benchLeases(env, LEASE_LOAD)] },
   { key: "llm", title: "(f) llm: direct openai SDK calls, then llm.complete", run: async (env) => [await benchLlm(env, LLM_LOAD)] },
   { key: "usage", title: "(g) usage: drain and report with little stored, then with 200,000 more events of the tenant", run: (env) => benchUsage(env, USAGE_LOAD) },
+  { key: "tenants", title: "(h/i) tenant growth: tenants.get with 10 vs 10,000 stored, putting 1,000 vs 10,000", run: (env) => benchTenantGrowth(env, TENANT_LOAD, progress) },
 ];
 
 function progress(text: string): void {

@@ -63,7 +63,7 @@ test("mesh new demo-notes writes a registered actor that typechecks and whose ow
   const { NODE_TEST_CONTEXT: _ours, ...env } = process.env;
   const result = await run(process.execPath, ["--import", "tsx", "--test", "--test-reporter=tap", "actors/demo-notes/demo-notes.test.ts"], { cwd: root, env })
     .catch((error: { stdout?: string; stderr?: string }) => ({ stdout: `${error.stdout ?? ""}\n${error.stderr ?? ""}` }));
-  assert.match(result.stdout, /^# pass 3$/m, result.stdout);
+  assert.match(result.stdout, /^# pass 4$/m, result.stdout);
   assert.match(result.stdout, /^# fail 0$/m);
 });
 
