@@ -90,6 +90,11 @@ export interface ActorLimits {
   readonly maxPayloadBytes?: number;
   /** Deadline applied when the caller sends none, ms. Default 5000. */
   readonly defaultTimeoutMs?: number;
+  /**
+   * How long stop() lets in-flight requests finish before it aborts their signals and goes on.
+   * Default 30 s (the llm actor's default provider timeout).
+   */
+  readonly drainTimeoutMs?: number;
   /** How long stored idempotent replies are kept, ms. Default 24 h. */
   readonly idempotencyTtlMs?: number;
 }

@@ -17,6 +17,9 @@ import type { ActorDefinition } from "../types.ts";
 import { startConsumers } from "./consumers.ts";
 import type { ActorEnvironment } from "./work-context.ts";
 
+/** See ActorLimits.drainTimeoutMs. */
+const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
 export interface RunningActor {
   readonly name: string;
   readonly instanceId: string;
@@ -114,7 +117,7 @@ export async function startActor(definition: ActorDefinition, { config, logger }
         if (stopping) return;
         stopping = true;
         discovery.stop();
-        await server.drain();
+        await server.drain(definition.limits?.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
         await consumers?.stop();
         for (const close of closers.reverse()) await close();
         client.close();

@@ -87,6 +87,12 @@ export class Work implements WorkContext {
     return this.#environment.publishEvent(event, payload, { eventId: options.eventId, tenant: this.tenant, traceparent: this.traceparent });
   }
 
+  /** Aborts the work's signal now (a drain that can wait no longer). */
+  abort(reason: MeshError): void {
+    if (!this.#controller) this.#controller = new AbortController();
+    this.#controller.abort(reason);
+  }
+
   /** Clears the deadline timer once the work is done. */
   finish(): void {
     if (this.#timer) clearTimeout(this.#timer);

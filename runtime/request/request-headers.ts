@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { MsgHdrs } from "@nats-io/nats-core";
+import { Match, type MsgHdrs } from "@nats-io/nats-core";
 import { HEADER_LIMITS, HEADERS } from "../../protocol/headers.ts";
 import { MeshError } from "../errors.ts";
 
@@ -14,6 +14,13 @@ export interface RequestMeta {
 }
 
 const MAX_TIMEOUT_MS = 5 * 60_000;
+/** An absolute deadline before this (September 2001) is not epoch milliseconds: most likely seconds. */
+const EARLIEST_PLAUSIBLE_DEADLINE = 1_000_000_000_000;
+
+/** Header names are matched in any case, as HTTP-style headers are everywhere else. */
+function read(headers: MsgHdrs | undefined, name: string): string {
+  return headers?.get(name, Match.IgnoreCase) ?? "";
+}
 
 export function newTraceparent(traceId = randomBytes(16).toString("hex")): string {
   return `00-${traceId}-${randomBytes(8).toString("hex")}-01`;
@@ -25,13 +32,14 @@ function checked(value: string, pattern: RegExp, header: string): string {
 }
 
 function parseDeadline(headers: MsgHdrs | undefined, now: number, defaultTimeoutMs: number): number {
-  const absolute = headers?.get(HEADERS.deadline);
+  const absolute = read(headers, HEADERS.deadline);
   if (absolute) {
     const deadline = Number(absolute);
     if (!Number.isSafeInteger(deadline) || deadline <= 0) throw new MeshError("BAD_REQUEST", `malformed ${HEADERS.deadline} header`);
+    if (deadline < EARLIEST_PLAUSIBLE_DEADLINE) throw new MeshError("BAD_REQUEST", `${HEADERS.deadline} must be epoch milliseconds`);
     return Math.min(deadline, now + MAX_TIMEOUT_MS);
   }
-  const relative = headers?.get(HEADERS.timeout);
+  const relative = read(headers, HEADERS.timeout);
   if (relative) {
     const timeout = Number(relative);
     if (!Number.isSafeInteger(timeout) || timeout <= 0) throw new MeshError("BAD_REQUEST", `malformed ${HEADERS.timeout} header`);
@@ -42,10 +50,10 @@ function parseDeadline(headers: MsgHdrs | undefined, now: number, defaultTimeout
 
 /** Parses and validates the mesh headers; malformed values are BAD_REQUEST. */
 export function readRequestMeta(headers: MsgHdrs | undefined, now: number, defaultTimeoutMs: number): RequestMeta {
-  const tenantValue = headers?.get(HEADERS.tenant) ?? "";
-  const keyValue = headers?.get(HEADERS.idempotencyKey) ?? "";
-  const serviceValue = headers?.get(HEADERS.service) ?? "";
-  const traceValue = headers?.get(HEADERS.traceparent) ?? "";
+  const tenantValue = read(headers, HEADERS.tenant);
+  const keyValue = read(headers, HEADERS.idempotencyKey);
+  const serviceValue = read(headers, HEADERS.service);
+  const traceValue = read(headers, HEADERS.traceparent);
   const traceparent = traceValue ? checked(traceValue, HEADER_LIMITS.traceparent, HEADERS.traceparent) : newTraceparent();
   return {
     tenant: tenantValue ? checked(tenantValue, HEADER_LIMITS.tenant, HEADERS.tenant) : "",

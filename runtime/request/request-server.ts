@@ -15,12 +15,18 @@ import type { IdempotentRunner } from "./idempotent-runner.ts";
 const decoder = new TextDecoder();
 /** What a caller learns of any internal failure. */
 const INTERNAL_REPLY = new MeshError("INTERNAL", "internal error");
+const EXPIRED_ON_ARRIVAL = new MeshError("TIMEOUT", "the request's deadline had passed when it arrived");
+const EXPIRED_IN_QUEUE = new MeshError("TIMEOUT", "the request's deadline passed while it waited for a free slot");
+const DRAIN_ABORT = new MeshError("UNAVAILABLE", "the replica is stopping", { retryAfterMs: 100 });
 const DRAIN_POLL_MS = 20;
 
 export interface RequestServer {
   readonly endpoints: readonly EndpointStats[];
-  /** Stops taking requests, lets in-flight ones finish (or time out), then returns. */
-  drain(): Promise<void>;
+  /**
+   * Stops taking requests and lets in-flight ones finish for up to `graceMs`; then aborts the
+   * signals of those still running and returns without waiting for handlers that ignore it.
+   */
+  drain(graceMs: number): Promise<void>;
 }
 
 interface Endpoint {
@@ -66,6 +72,7 @@ export function startRequestServer(options: {
   const queueBound = maxInFlight * 2;
   const subscriptions: Subscription[] = [];
   const endpoints: Endpoint[] = [];
+  const active = new Set<Work>();
   metrics.readInFlightFrom(() => limit.activeCount + limit.pendingCount);
 
   const handlers = definition.handlers as Record<string, RequestHandler<RequestContract>>;
@@ -100,7 +107,10 @@ export function startRequestServer(options: {
   }
 
   async function execute(msg: Msg, endpoint: Endpoint, meta: RequestMeta, started: number): Promise<void> {
+    // Queued behind the in-flight bound past its deadline: the caller has stopped waiting, so the work is not started.
+    if (Date.now() >= meta.deadline) return reply(msg, endpoint, started, meta.deadline, { error: EXPIRED_IN_QUEUE });
     const work = new Work(environment, meta, endpoint.contract.subject);
+    active.add(work);
     try {
       let body: unknown;
       try {
@@ -121,6 +131,7 @@ export function startRequestServer(options: {
       work.log.error({ err: error.cause ?? error, detail: error.message }, "request failed");
       reply(msg, endpoint, started, meta.deadline, { error: INTERNAL_REPLY });
     } finally {
+      active.delete(work);
       work.finish();
     }
   }
@@ -140,7 +151,8 @@ export function startRequestServer(options: {
     } catch (error) {
       return reply(msg, endpoint, started, now + defaultTimeoutMs, { error: toMeshError(error) });
     }
-    if (meta.deadline <= now) return; // expired on arrival: nobody waits for the answer
+    // Expired on arrival (a caller's clock ahead of ours, or a deadline spent in transit): say so at once.
+    if (meta.deadline <= now) return reply(msg, endpoint, started, now + defaultTimeoutMs, { error: EXPIRED_ON_ARRIVAL });
     void limit(execute, msg, endpoint, meta, started);
   }
 
@@ -156,10 +168,14 @@ export function startRequestServer(options: {
 
   return {
     endpoints: endpoints.map((e) => e.stats),
-    async drain() {
+    async drain(graceMs) {
       await Promise.allSettled(subscriptions.map((s) => s.drain()));
+      const giveUpAt = Date.now() + graceMs;
       // Polled, not signalled: p-limit updates its counts only after a task's promise settles.
-      while (limit.activeCount + limit.pendingCount > 0) await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+      while (limit.activeCount + limit.pendingCount > 0 && Date.now() < giveUpAt) await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+      if (active.size === 0) return;
+      environment.log.warn({ running: active.size, graceMs }, "drain grace over: aborting the handlers still running");
+      for (const work of active) work.abort(DRAIN_ABORT);
     },
   };
 }

@@ -2,6 +2,7 @@
  * Two small actors used only by the runtime's own tests: `fixture` (requests and events)
  * and `fixture-sink` (consumes fixture's events). They use only the public runtime API.
  */
+import { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { defineContract } from "../../protocol/contract.ts";
@@ -16,6 +17,8 @@ export const fixtureContract = defineContract({
     executions: { subject: "fixture.executions", input: z.strictObject({}), output: z.object({ executions: z.number() }) },
     emit: { subject: "fixture.emit", input: z.strictObject({ value: z.string().min(1).max(100) }), output: z.object({ eventId: z.string() }) },
     fail: { subject: "fixture.fail", input: z.strictObject({ code: z.enum(["NOT_FOUND", "UNAVAILABLE", "CONFLICT", "INTERNAL", "CRASH"]) }), output: z.object({}) },
+    /** Sleeps ignoring its signal (a handler bug a drain must survive); announces itself on `fixtureEvents`. */
+    stubborn: { subject: "fixture.stubborn", input: z.strictObject({ ms: z.number().int().min(0).max(60_000) }), output: z.object({ aborted: z.boolean() }) },
   },
   events: {
     noted: { subject: "events.fixture.noted", schema: z.object({ value: z.string(), seq: z.number().int().optional() }) },
@@ -31,6 +34,9 @@ export const fixtureSinkContract = defineContract({
 });
 
 const instance = process.env.MESHWORK_INSTANCE_ID ?? "in-process";
+
+/** In-process tests wait on these: "stubborn" (its AbortSignal) when that handler starts. */
+export const fixtureEvents = new EventEmitter();
 
 export const fixtureActor = defineActor({
   name: "fixture",
@@ -69,6 +75,11 @@ export const fixtureActor = defineActor({
       const eventId = `${context.tenant}-${input.value}`;
       await context.publish(fixtureContract.events.noted, { value: input.value }, { eventId });
       return { eventId };
+    },
+    stubborn: async (input, context) => {
+      fixtureEvents.emit("stubborn", context.signal);
+      await sleep(input.ms);
+      return { aborted: context.signal.aborted };
     },
     fail: async (input) => {
       if (input.code === "CRASH") throw new Error("secret internal detail");
