@@ -4,10 +4,14 @@ import assert from "node:assert/strict";
 import { MeshError } from "../errors.ts";
 import { createTenantPolicyCache } from "./tenant-policy-cache.ts";
 
-function caller(tenant: string, answer: () => Promise<unknown>) {
-  let calls = 0;
-  const context = { tenant, mesh: { request: async () => { calls++; return answer(); } } } as never;
-  return { context, calls: () => calls };
+/** A caller whose tenants.get answers with `answer`; records the options of each request. */
+function caller(tenant: string, answer: () => Promise<unknown>, signal = new AbortController().signal) {
+  const requests: { timeoutMs?: number }[] = [];
+  const context = {
+    tenant, signal, traceparent: "00-0123456789abcdef0123456789abcdef-0123456789abcdef-01",
+    mesh: { client: { request: async (_contract: unknown, _input: unknown, options: { timeoutMs?: number }) => { requests.push(options); return answer(); } } },
+  } as never;
+  return { context, calls: () => requests.length, requests };
 }
 
 test("concurrent misses share one tenants.get, and a hit within the TTL asks nothing", async () => {
@@ -34,4 +38,23 @@ test("a TTL of 0 keeps nothing", async () => {
   await cache.get(acme.context);
   await cache.get(acme.context);
   assert.equal(acme.calls(), 2);
+});
+
+test("a first caller whose deadline ends gets TIMEOUT alone: the shared load runs on, on its own deadline, for the others", async () => {
+  const cache = createTenantPolicyCache(60_000);
+  let answer!: (policy: unknown) => void;
+  const hurried = new AbortController();
+  const first = caller("acme", () => new Promise((resolve) => { answer = resolve; }), hurried.signal);
+  const second = caller("acme", async () => assert.fail("a second request for the same tenant"));
+  const firstGets = cache.get(first.context);
+  const secondGets = cache.get(second.context);
+  hurried.abort();
+  await assert.rejects(firstGets, (error: unknown) => (error as MeshError).code === "TIMEOUT");
+  answer({ tenantId: "acme", version: 3 });
+  assert.equal((await secondGets).version, 3);
+  assert.deepEqual(first.requests.map((options) => options.timeoutMs), [5000], "the load's deadline is its own");
+  const cachedForAborted = caller("acme", async () => assert.fail("cached"), AbortSignal.abort());
+  assert.equal((await cache.get(cachedForAborted.context)).version, 3, "a hit is returned whatever the caller's signal");
+  const aborted = caller("globex", () => new Promise(() => undefined), AbortSignal.abort());
+  await assert.rejects(cache.get(aborted.context), (error: unknown) => (error as MeshError).code === "TIMEOUT", "an aborted caller does not wait for a load");
 });
