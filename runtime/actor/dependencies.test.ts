@@ -2,13 +2,14 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { once } from "node:events";
 import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect } from "@nats-io/transport-node";
 import { goInstall, NATS_CLI_VERSION } from "../../sandbox/servers/cache.ts";
 import { usePrivateMongo, useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { actorClient, isMeshError, MeshClient } from "../index.ts";
-import { fixtureActor, fixtureContract } from "../testing/fixture-actors.ts";
+import { fixtureActor, fixtureContract, fixtureEvents } from "../testing/fixture-actors.ts";
 import { startInProcess } from "../testing/replicas.ts";
 
 const run = promisify(execFile);
@@ -43,6 +44,20 @@ test("with the database stopped requests fail fast with UNAVAILABLE, and recover
     recovered = await codeOf(fixture.count({ amount: 1 }, { tenant: "db", maxAttempts: 1 }));
   }
   assert.equal(recovered, "OK");
+});
+
+test("an idempotent request that succeeded while its reply could not be stored still runs only once", async () => {
+  const started = once(fixtureEvents, "record");
+  // Retries cover a replica whose database circuit is still open from the test before.
+  const first = fixture.record({ delayMs: 1500 }, { tenant: "db-once", idempotencyKey: "pay-1", timeoutMs: 30_000, maxAttempts: 5 })
+    .then((value) => ({ value }), (error: unknown) => ({ error }));
+  await Promise.race([started, first]);
+  await mongo.stop(); // the handler finishes without the database; storing its reply fails
+  assert.deepEqual(await first, { value: { executions: 1 } }, "the caller gets the result of the work that was done");
+  await mongo.restart();
+  const again = await fixture.record({ delayMs: 1500 }, { tenant: "db-once", idempotencyKey: "pay-1", timeoutMs: 30_000, maxAttempts: 10 });
+  assert.deepEqual(again, { executions: 1 }, "the retry gets the stored reply: the work did not run again");
+  assert.deepEqual(await fixture.executions({}, { tenant: "db-once" }), { executions: 1 });
 });
 
 test("the stock `nats micro ls` lists the actor with both instances, and `nats req` gets a reply", async () => {

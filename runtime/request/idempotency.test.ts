@@ -1,9 +1,10 @@
+import { once } from "node:events";
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { actorClient, isMeshError, MeshClient } from "../index.ts";
-import { fixtureActor, fixtureContract } from "../testing/fixture-actors.ts";
+import { fixtureActor, fixtureContract, fixtureEvents } from "../testing/fixture-actors.ts";
 import { startInProcess } from "../testing/replicas.ts";
 
 const servers = await useTestServers();
@@ -35,6 +36,18 @@ test("20 concurrent duplicates across two replicas run the handler once and all 
     else assert.ok(isMeshError(result.reason) && result.reason.code === "CONFLICT" && result.reason.retryAfterMs !== undefined);
   }
   assert.ok(results.filter((r) => r.status === "fulfilled").length >= 1);
+});
+
+test("a concurrent duplicate with a short deadline gets CONFLICT with retryAfterMs before its deadline, not silence", async () => {
+  const started = once(fixtureEvents, "record");
+  const first = fixture.record({ delayMs: 1500 }, { tenant: "idem-short", idempotencyKey: "slow-1", timeoutMs: 5000, maxAttempts: 1 });
+  await started;
+  const duplicate = await fixture.record({ delayMs: 1500 }, { tenant: "idem-short", idempotencyKey: "slow-1", timeoutMs: 600, maxAttempts: 1 }).catch((e: unknown) => e);
+  assert.ok(isMeshError(duplicate), `expected an error, got ${JSON.stringify(duplicate)}`);
+  assert.equal(duplicate.code, "CONFLICT", `${duplicate.code}: ${duplicate.message}`);
+  assert.ok(duplicate.retryAfterMs !== undefined && duplicate.retryAfterMs > 0);
+  assert.deepEqual(await first, { executions: 1 });
+  assert.deepEqual(await fixture.executions({}, { tenant: "idem-short" }), { executions: 1 });
 });
 
 test("the same key is independent per tenant, and reusing it with another body is a CONFLICT", async () => {

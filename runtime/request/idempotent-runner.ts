@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ErrorBody } from "../../protocol/errors.ts";
-import { MeshError, isMeshError } from "../errors.ts";
+import { MeshError, hasCode, isMeshError } from "../errors.ts";
 import type { Work } from "../actor/work-context.ts";
 
 type StoredReply = { ok: true; data: unknown } | { ok: false; error: ErrorBody };
@@ -19,6 +19,12 @@ export interface IdempotentRunner {
   run(params: { work: Work; subject: string; key: string; body: unknown; run: () => Promise<unknown> }): Promise<unknown>;
 }
 
+/** A concurrent duplicate stops waiting this long before its deadline, so its CONFLICT still reaches the caller. */
+const REPLY_MARGIN_MS = 250;
+/** A reply that could not be stored is stored again in the background (after the caller has it) this often, this long. */
+const COMPLETE_RETRY_MS = 500;
+const COMPLETE_RETRY_FOR_MS = 10 * 60_000;
+
 /** Outcomes that are final for this request: stored and replayed, not retried. */
 const FINAL_CODES = new Set(["BAD_REQUEST", "NOT_FOUND", "CONFLICT", "FORBIDDEN", "OVER_BUDGET"]);
 
@@ -31,7 +37,12 @@ function replayed(reply: StoredReply): unknown {
 /**
  * At most one execution per (actor, tenant, subject, key): the first request claims the
  * key, runs and stores its reply; repeats replay it; a concurrent duplicate waits for the
- * stored reply until its own deadline, then gets CONFLICT with retryAfterMs.
+ * stored reply until shortly before its own deadline, then gets CONFLICT with retryAfterMs.
+ * A handler that succeeded never gives its claim up: if its reply cannot be stored (the
+ * database is down) the caller still gets the data, and the reply is stored again every
+ * COMPLETE_RETRY_MS. While the database is down no retry can claim the key either; once it is
+ * back the stored reply normally lands first. Only a retry that arrives after the claim's lock
+ * ran out (deadline + 1 s) and before that store could run the request again (it is logged).
  */
 export function createIdempotentRunner(ledger: IdempotencyLedger, ttlMs: number): IdempotentRunner {
   return {
@@ -43,17 +54,17 @@ export function createIdempotentRunner(ledger: IdempotencyLedger, ttlMs: number)
       // awaitResult also returns null when the holder released its claim: then try to claim again.
       while (claim.state !== "execute") {
         if (claim.state === "replay") return replayed(claim.reply);
-        const reply = await ledger.awaitResult({ ...where, requestHash, signal: work.signal });
+        const patience = AbortSignal.any([work.signal, AbortSignal.timeout(Math.max(0, work.deadline - Date.now() - REPLY_MARGIN_MS))]);
+        const reply = await ledger.awaitResult({ ...where, requestHash, signal: patience });
         if (reply) return replayed(reply);
-        if (work.signal.aborted) {
+        if (patience.aborted) {
           throw new MeshError("CONFLICT", "a request with this idempotency key is still running", { retryAfterMs: claim.retryAfterMs });
         }
         claim = await ledger.begin({ ...where, requestHash, lockMs, ttlMs });
       }
+      let data: unknown;
       try {
-        const data = await run();
-        await ledger.complete({ ...where, token: claim.token, reply: { ok: true, data } });
-        return data;
+        data = await run();
       } catch (error) {
         if (isMeshError(error) && FINAL_CODES.has(error.code)) {
           await ledger.complete({ ...where, token: claim.token, reply: { ok: false, error: error.toBody() } });
@@ -62,6 +73,30 @@ export function createIdempotentRunner(ledger: IdempotencyLedger, ttlMs: number)
         }
         throw error;
       }
+      const stored = { ...where, token: claim.token, reply: { ok: true, data } as StoredReply };
+      await ledger.complete(stored).catch((error: unknown) => {
+        work.log.error({ err: error, key }, "the reply of an executed request could not be stored; storing it in the background");
+        void storeLater(ledger, stored, work);
+      });
+      return data;
     },
   };
+}
+
+async function storeLater(ledger: IdempotencyLedger, stored: Parameters<IdempotencyLedger["complete"]>[0], work: Work): Promise<void> {
+  const giveUpAt = Date.now() + COMPLETE_RETRY_FOR_MS;
+  while (Date.now() < giveUpAt) {
+    await new Promise((resolve) => setTimeout(resolve, COMPLETE_RETRY_MS).unref());
+    try {
+      await ledger.complete(stored);
+      work.log.info({ key: stored.key }, "the reply of an executed request was stored after all");
+      return;
+    } catch (error) {
+      if (!hasCode(error, "UNAVAILABLE")) {
+        work.log.error({ err: error, key: stored.key }, "the reply of an executed request cannot be stored");
+        return;
+      }
+    }
+  }
+  work.log.error({ key: stored.key }, "gave up storing the reply of an executed request: a retry after its claim expires may run it again");
 }

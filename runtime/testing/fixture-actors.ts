@@ -17,6 +17,8 @@ export const fixtureContract = defineContract({
     executions: { subject: "fixture.executions", input: z.strictObject({}), output: z.object({ executions: z.number() }) },
     emit: { subject: "fixture.emit", input: z.strictObject({ value: z.string().min(1).max(100) }), output: z.object({ eventId: z.string() }) },
     fail: { subject: "fixture.fail", input: z.strictObject({ code: z.enum(["NOT_FOUND", "UNAVAILABLE", "CONFLICT", "INTERNAL", "CRASH"]) }), output: z.object({}) },
+    /** Mutating: counts an execution, announces "record" on `fixtureEvents`, waits `delayMs`, then answers without the database. */
+    record: { subject: "fixture.record", mutating: true, input: z.strictObject({ delayMs: z.number().int().max(10_000) }), output: z.object({ executions: z.number() }) },
     /** Sleeps ignoring its signal (a handler bug a drain must survive); announces itself on `fixtureEvents`. */
     stubborn: { subject: "fixture.stubborn", input: z.strictObject({ ms: z.number().int().min(0).max(60_000) }), output: z.object({ aborted: z.boolean() }) },
   },
@@ -75,6 +77,13 @@ export const fixtureActor = defineActor({
       const eventId = `${context.tenant}-${input.value}`;
       await context.publish(fixtureContract.events.noted, { value: input.value }, { eventId });
       return { eventId };
+    },
+    record: async (input, context) => {
+      const runs = await context.store.collection<{ key: string; n: number }>("executions").scan
+        .findOneAndUpdate(context.tenant, { key: "runs" }, { $inc: { n: 1 } }, { upsert: true });
+      fixtureEvents.emit("record", context.tenant);
+      await sleep(input.delayMs);
+      return { executions: runs?.n ?? 0 };
     },
     stubborn: async (input, context) => {
       fixtureEvents.emit("stubborn", context.signal);
