@@ -9,6 +9,7 @@ import { startServiceApi } from "../discovery/service-api.ts";
 import { createEventPublisher, ensureDeadLetterStream, ensureEventStream } from "../events/index.ts";
 import { createLogger } from "../observability/logger.ts";
 import { ActorMetrics } from "../observability/metrics.ts";
+import { BoundedLabels } from "../observability/bounded-labels.ts";
 import { startHttpEndpoint } from "../observability/http-endpoint.ts";
 import { createIdempotentRunner } from "../request/idempotent-runner.ts";
 import { startRequestServer } from "../request/request-server.ts";
@@ -19,6 +20,10 @@ import type { ActorEnvironment } from "./work-context.ts";
 
 /** See ActorLimits.drainTimeoutMs. */
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+/** Distinct label values per replica in the AI usage metrics (service and model names come from callers). */
+const MAX_TENANT_LABELS = 10_000;
+const MAX_SERVICE_LABELS = 200;
+const MAX_MODEL_LABELS = 100;
 
 export interface RunningActor {
   readonly name: string;
@@ -61,6 +66,7 @@ export async function startActor(definition: ActorDefinition, { config, logger }
     const ownsEvents = Object.keys(definition.contract.events).length > 0;
     if (ownsEvents) await ensureEventStream(jsm, definition.name);
     const publisher = createEventPublisher(nc, { actor: definition.name });
+    const aiLabels = { tenant: new BoundedLabels(MAX_TENANT_LABELS), service: new BoundedLabels(MAX_SERVICE_LABELS), model: new BoundedLabels(MAX_MODEL_LABELS) };
     const environment: ActorEnvironment = {
       actor: definition.name,
       instance: instanceId,
@@ -68,7 +74,7 @@ export async function startActor(definition: ActorDefinition, { config, logger }
       store,
       client,
       recordAiUsage(tenant, usage) {
-        const labels = { tenant, service: usage.service, model: usage.model };
+        const labels = { tenant: aiLabels.tenant.value(tenant), service: aiLabels.service.value(usage.service), model: aiLabels.model.value(usage.model) };
         metrics.aiTokens.inc({ ...labels, kind: "prompt" }, usage.promptTokens);
         metrics.aiTokens.inc({ ...labels, kind: "completion" }, usage.completionTokens);
         metrics.aiCost.inc(labels, usage.costUsd);
