@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { z } from "zod";
 import { tenantsContract, type TenantPolicy } from "../../protocol/tenants.ts";
 import { hasCode, MeshError, type WorkContext } from "../../runtime/index.ts";
@@ -21,6 +22,19 @@ export async function getTenant(_input: unknown, context: WorkContext): Promise<
  * and the unique `_id` lets exactly one of several concurrent writers win. (On FerretDB a
  * conditional update is not atomic under concurrency; a unique insert is.)
  */
+/**
+ * The event id of a put: tenant, version and a digest of the policy. A publish that timed out
+ * may have been stored although the put was withdrawn; a retry then writes the same version with
+ * perhaps another policy, and must not reuse the msg id, or JetStream would drop its event as a
+ * duplicate of the withdrawn one (consumers would keep the wrong policy). The same put retried
+ * keeps its id, so that repeat is still dropped.
+ */
+export function policyEventId(policy: TenantPolicy): string {
+  const { updatedAt: _updatedAt, ...content } = policy;
+  const digest = createHash("sha256").update(JSON.stringify(content)).digest("hex").slice(0, 16);
+  return `${policy.tenantId}:${policy.version}:${digest}`;
+}
+
 export async function putTenant(input: PutInput, context: WorkContext): Promise<TenantPolicy> {
   const records = policyRecords(context.store);
   const current = await records.latest(context.tenant, { checkHead: true });
@@ -45,7 +59,7 @@ export async function putTenant(input: PutInput, context: WorkContext): Promise<
   }
   try {
     await context.publish(tenantsContract.events.updated, { tenantId: context.tenant, version: next.version, policy: next }, {
-      eventId: `${context.tenant}:${next.version}`,
+      eventId: policyEventId(next),
     });
   } catch (error) {
     // No version without its event: withdraw it, so the caller can retry the same put.

@@ -7,6 +7,7 @@ import { actorClient, isMeshError, MeshClient } from "../../runtime/index.ts";
 import { startInProcess } from "../../runtime/testing/replicas.ts";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { tenantsActor } from "./actor.ts";
+import { policyEventId } from "./handlers.ts";
 
 const servers = await useTestServers();
 await startInProcess(tenantsActor, servers);
@@ -40,7 +41,8 @@ test("put creates a versioned policy that get returns, and publishes tenant.upda
   const jsm = await jetstreamManager(nc);
   const event = await jsm.streams.getMessage("EVENTS_TENANTS", { last_by_subj: "events.tenants.updated" });
   assert.equal(event?.json<{ tenantId: string; version: number }>().version, 1);
-  assert.equal(event?.header.get("Nats-Msg-Id"), "acme:1");
+  assert.equal(event?.header.get("Nats-Msg-Id"), policyEventId(created));
+  assert.match(event?.header.get("Nats-Msg-Id") ?? "", /^acme:1:[0-9a-f]{16}$/);
 });
 
 test("a put with a stale version gets CONFLICT and changes nothing", async () => {
@@ -96,6 +98,11 @@ test("a put whose event cannot be published is withdrawn: UNAVAILABLE, the old v
   assert.equal(current.version, 1);
   assert.equal(current.displayName, "Acme");
   await jsm.streams.add(stream.config);
+  // The withdrawn put's event may have been stored after all (its publish timed out): stored now under its id.
+  const withdrawn = { ...policy, displayName: "During outage", tenantId: "outage", version: 2, updatedAt: new Date().toISOString() };
+  await jsm.jetstream().publish("events.tenants.updated", JSON.stringify({ tenantId: "outage", version: 2, policy: withdrawn }), { msgID: policyEventId(withdrawn) });
   const retried = await tenants.put({ policy: { ...policy, displayName: "After outage" }, expectedVersion: 1 }, { tenant: "outage" });
   assert.equal(retried.version, 2);
+  const last = await jsm.streams.getMessage("EVENTS_TENANTS", { last_by_subj: "events.tenants.updated" });
+  assert.equal(last?.json<{ policy: { displayName: string } }>().policy.displayName, "After outage", "the retry's event was stored, not dropped as a duplicate");
 });
