@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { EventContract, RequestContract } from "../../protocol/contract.ts";
@@ -5,6 +6,10 @@ import type { MeshClient } from "../client/mesh-client.ts";
 import { MeshError } from "../errors.ts";
 import type { RequestMeta } from "../request/request-headers.ts";
 import type { ActorStore, AiUsage, ContextMeshClient, WorkContext } from "../types.ts";
+
+/** Calls made through `context.mesh` give each attempt this share of the time left, and at least MIN_ATTEMPT_MS. */
+const ATTEMPTS_PER_DEADLINE = 3;
+const MIN_ATTEMPT_MS = 500;
 
 /** What every piece of work of one actor process shares. */
 export interface ActorEnvironment {
@@ -67,14 +72,19 @@ export class Work implements WorkContext {
   get mesh(): ContextMeshClient {
     this.#mesh ??= {
       client: this.#environment.client,
-      request: <R extends RequestContract>(contract: R, input: z.input<R["input"]>, options: { idempotencyKey?: string; timeoutMs?: number } = {}) =>
-        this.#environment.client.request(contract, input, {
+      request: <R extends RequestContract>(contract: R, input: z.input<R["input"]>, options: { idempotencyKey?: string; timeoutMs?: number } = {}) => {
+        const deadline = options.timeoutMs === undefined ? this.deadline : Math.min(this.deadline, Date.now() + options.timeoutMs);
+        return this.#environment.client.request(contract, input, {
           tenant: this.tenant,
-          deadline: options.timeoutMs === undefined ? this.deadline : Math.min(this.deadline, Date.now() + options.timeoutMs),
+          deadline,
           traceparent: this.traceparent,
-          idempotencyKey: options.idempotencyKey,
+          // A replica that dies with the request gets no answer: later attempts go elsewhere, and a
+          // mutating call carries a key so that a lost attempt that did run is not run again.
+          idempotencyKey: options.idempotencyKey ?? (contract.mutating ? randomUUID() : undefined),
+          attemptTimeoutMs: Math.max(MIN_ATTEMPT_MS, Math.floor((deadline - Date.now()) / ATTEMPTS_PER_DEADLINE)),
           signal: this.#controller?.signal,
-        }),
+        });
+      },
     };
     return this.#mesh;
   }

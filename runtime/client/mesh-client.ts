@@ -16,6 +16,13 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
   /** Attempts for retryable codes, including the first. Default from the client. */
   maxAttempts?: number;
+  /**
+   * How long one attempt waits for its reply before it counts as lost (the replica it reached
+   * may have died) and the next attempt is sent; the deadline header still carries the whole
+   * deadline. Default: each attempt may use the whole deadline. Give mutating requests an
+   * idempotency key when setting this, so that a lost attempt that did run is not run twice.
+   */
+  attemptTimeoutMs?: number;
 }
 
 export interface MeshClientOptions {
@@ -57,6 +64,12 @@ function jitter(ms: number): number {
   return ms / 2 + Math.random() * (ms / 2);
 }
 
+/** An attempt that ran out of its own time, with time left in the deadline, is retryable: its replica may be gone. */
+function lostAttempt(error: unknown, attemptDeadline: number, deadline: number, signal: AbortSignal | undefined): unknown {
+  if (!isMeshError(error) || error.code !== "TIMEOUT" || attemptDeadline >= deadline || signal?.aborted || Date.now() >= deadline) return error;
+  return new MeshError("UNAVAILABLE", "no reply within the attempt's time", { retryAfterMs: 0, cause: error });
+}
+
 /** Calls actors: sets the mesh headers, propagates the deadline, retries retryable codes inside it. */
 export class MeshClient {
   readonly #nc: NatsConnection;
@@ -79,8 +92,10 @@ export class MeshClient {
     const deadline = options.deadline ?? Date.now() + (options.timeoutMs ?? this.#options.defaultTimeoutMs);
     const maxAttempts = options.maxAttempts ?? this.#options.maxAttempts;
     for (let attempt = 1; ; attempt++) {
+      const attemptDeadline = options.attemptTimeoutMs === undefined ? deadline : Math.min(deadline, Date.now() + options.attemptTimeoutMs);
       try {
-        return decodeReply(await this.#send(subject, payload, this.#headersFor(options, deadline), deadline, options.signal));
+        return decodeReply(await this.#send(subject, payload, this.#headersFor(options, deadline), attemptDeadline, options.signal)
+          .catch((error: unknown) => { throw lostAttempt(error, attemptDeadline, deadline, options.signal); }));
       } catch (error) {
         if (!isMeshError(error) || !error.retryable || attempt >= maxAttempts) throw error;
         const wait = jitter(error.retryAfterMs ?? 50 * 2 ** attempt);
