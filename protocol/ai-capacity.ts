@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineContract } from "./contract.ts";
+import { HEADER_LIMITS } from "./headers.ts";
 
 const Name = z.string().regex(/^[a-z0-9][a-z0-9._:-]{0,99}$/i);
 
@@ -15,6 +16,12 @@ export const LeaseRequest = z.strictObject({
   estimatedTokens: z.number().int().positive().max(10_000_000),
   /** Requests this lease covers (a local lease may cover several calls). Default 1. */
   requests: z.number().int().positive().max(1000).default(1),
+  /**
+   * The longest the call(s) under this lease may take, ms. The lease lives this long plus
+   * ai-capacity's settle grace, so it cannot expire while its call is still running. Omitted:
+   * the grace alone. Longer than ai-capacity's `AI_MAX_CALL_MS` is refused (`BAD_REQUEST`).
+   */
+  callTimeoutMs: z.number().int().positive().max(3_600_000).optional(),
 });
 
 export const LeaseGrant = z.object({
@@ -43,6 +50,17 @@ export const SettleResult = z.object({
   /** Tokens returned to the buckets (granted minus used; negative when overage was charged). */
   returnedTokens: z.number().int(),
   alreadySettled: z.boolean(),
+});
+
+/**
+ * The settlement of one lease as a durable event (published by the lease holder, `events.llm.settlement`
+ * for the llm actor, event id `settle-<leaseId>`). ai-capacity consumes it and settles the lease
+ * once: a repeat changes nothing; a lease that already expired (charged its reservation) is
+ * corrected to this cost. A call that failed without usage settles with zero tokens and requests.
+ */
+export const LeaseSettlement = SettleRequest.extend({
+  /** Must equal the event's Mw-Tenant header; the lease is looked up in that tenant's record only. */
+  tenant: z.string().regex(HEADER_LIMITS.tenant),
 });
 
 export const ReleaseRequest = z.strictObject({ leaseId: z.string().min(1).max(100) });
@@ -80,6 +98,7 @@ export type LeaseRequest = z.input<typeof LeaseRequest>;
 export type LeaseGrant = z.infer<typeof LeaseGrant>;
 export type SettleRequest = z.input<typeof SettleRequest>;
 export type SettleResult = z.infer<typeof SettleResult>;
+export type LeaseSettlement = z.output<typeof LeaseSettlement>;
 export type ReleaseResult = z.infer<typeof ReleaseResult>;
 export type ProviderSignal = z.infer<typeof ProviderSignal>;
 export type ProviderSignalResult = z.infer<typeof ProviderSignalResult>;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LeaseSettlement } from "./ai-capacity.ts";
 import { defineContract } from "./contract.ts";
 import { ErrorCode } from "./errors.ts";
 import { HEADER_LIMITS } from "./headers.ts";
@@ -80,5 +81,7 @@ export const llmContract = defineContract({
   },
   events: {
     usage: { subject: "events.llm.usage", schema: UsageEvent },
+    /** One per lease the llm actor took: its provider usage (zero when the call failed), consumed by ai-capacity. */
+    settlement: { subject: "events.llm.settlement", schema: LeaseSettlement },
   },
 });

@@ -99,6 +99,15 @@ export interface ActorLimits {
   readonly idempotencyTtlMs?: number;
 }
 
+/** What onStart gets: the actor's store, logger, mesh client and its own event publisher (for work outside a request). */
+export interface StartContext {
+  readonly store: ActorStore;
+  readonly log: Logger;
+  readonly mesh: MeshClient;
+  /** Publishes one of the actor's own events, as a request's `context.publish` does, for a tenant given explicitly. */
+  publish(event: EventContract, payload: unknown, meta: { eventId: string; tenant?: string; traceparent?: string }): Promise<void>;
+}
+
 export interface ActorDefinition<C extends ActorContract = ActorContract> {
   readonly name: C["actor"];
   readonly version: string;
@@ -109,7 +118,7 @@ export interface ActorDefinition<C extends ActorContract = ActorContract> {
   readonly consumers?: readonly ConsumerSpec[];
   readonly limits?: ActorLimits;
   /** Called once after the store is ready and before subscriptions start (e.g. to start a sweeper). */
-  readonly onStart?: (context: { store: ActorStore; log: Logger; mesh: MeshClient }) => Promise<void | (() => Promise<void>)>;
+  readonly onStart?: (context: StartContext) => Promise<void | (() => Promise<void>)>;
 }
 
 /**

@@ -5,6 +5,7 @@ import { createLeaseHandler } from "./lease.ts";
 import { startLeaseSweeper } from "./lease-expiry.ts";
 import { COLLECTION_SPECS } from "./ledgers.ts";
 import { createFinishHandlers } from "./settle.ts";
+import { createSettlementConsumer } from "./settlement-events.ts";
 import { createSignalHandler } from "./signal.ts";
 import { createStatusHandler } from "./status.ts";
 
@@ -25,6 +26,7 @@ export function createAiCapacityActor(settings: AiCapacityConfig = parseAiCapaci
       signal: createSignalHandler(settings),
       status: createStatusHandler(policies),
     },
+    consumers: [createSettlementConsumer(settings)],
     limits: { maxInFlight: 64 },
     onStart: async (context) => startLeaseSweeper(context, { intervalMs: settings.sweepIntervalMs, retention: retentionOf(settings) }),
   });

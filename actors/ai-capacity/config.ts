@@ -9,8 +9,13 @@ const Share = z.coerce.number().positive().max(1);
 export const AiCapacityConfigSchema = z.object({
   /** Dollars per million input and output tokens, per model. Replaces the default table when given. */
   prices: z.record(ModelName, ModelPrice).default(DEFAULT_PRICES),
-  /** How long a lease may stay unsettled before its capacity and budget return by themselves. */
+  /**
+   * Settle grace: how long a lease stays open after its call's time budget (`callTimeoutMs`)
+   * for the settlement to arrive, before it expires and is charged its reservation.
+   */
   leaseTtlMs: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** The longest call time budget a lease may ask for (`callTimeoutMs`); more is refused. */
+  maxCallMs: z.coerce.number().int().positive().max(3_600_000).default(600_000),
   /** How often every replica looks for expired leases. */
   sweepIntervalMs: z.coerce.number().int().min(10).max(60_000).default(1_000),
   /** How long a finished lease is remembered: a repeated settle is answered, an expired lease can still be settled. */
@@ -49,7 +54,7 @@ export function parseAiCapacityConfig(input: AiCapacityConfigInput = {}): AiCapa
 }
 
 /**
- * AI_PRICES (JSON object: model -> {inputPerMillion, outputPerMillion}), AI_LEASE_TTL_MS,
+ * AI_PRICES (JSON object: model -> {inputPerMillion, outputPerMillion}), AI_LEASE_TTL_MS, AI_MAX_CALL_MS,
  * AI_LEASE_SWEEP_MS, AI_FINISHED_RETENTION_MS, AI_FINISHED_COUNT, AI_MAX_OPEN_LEASES, AI_POLICY_CACHE_MS, AI_SERVICE_SHARE, AI_MODEL_SHARE,
  * AI_HEALTH_DECREASE_WINDOW_MS, AI_HEALTH_RECOVERY_WINDOW_MS, AI_SLOW_LATENCY_MS, AI_MAX_RETRY_AFTER_MS.
  */
@@ -63,6 +68,7 @@ export function aiCapacityConfigFromEnv(env: NodeJS.ProcessEnv = process.env): A
   return parseAiCapacityConfig({
     prices: prices as AiCapacityConfigInput["prices"],
     leaseTtlMs: env.AI_LEASE_TTL_MS || undefined,
+    maxCallMs: env.AI_MAX_CALL_MS || undefined,
     sweepIntervalMs: env.AI_LEASE_SWEEP_MS || undefined,
     finishedRetentionMs: env.AI_FINISHED_RETENTION_MS || undefined,
     finishedCount: env.AI_FINISHED_COUNT || undefined,

@@ -66,9 +66,10 @@ function returnToBuckets(state: CapacityState, lease: OpenLease, amount: BucketA
 
 /**
  * An open lease is charged its cost, its reservation dropped and its unused grant returned
- * (negative when usage went past it). An expired lease already gave grant and reservation
- * back: it is charged the cost (the money was spent) and the used tokens are taken from the
- * buckets. A settled lease answers its first settlement again; a released one cannot be settled.
+ * (negative when usage went past it). An expired lease was charged its whole reservation and
+ * kept its grant (its outcome was unknown): the charge is corrected to the cost and the unused
+ * grant returned, so the end state is the same as if it had been settled in time. A settled
+ * lease answers its first settlement again; a released one cannot be settled.
  */
 export function settle(leaseId: string, usage: Usage, retention: Retention) {
   return (state: CapacityState, now: number): SettleOutcome => {
@@ -91,9 +92,9 @@ export function settle(leaseId: string, usage: Usage, retention: Retention) {
     if (finished.state === "released" || !finished.lease) throw new MeshError("CONFLICT", "the lease was released; it cannot be settled");
     const lease = finished.lease;
     const cost = costNanoUsd(lease, usage);
-    budgetOf(state, lease.period).spentNanoUsd += cost;
-    returnToBuckets(state, lease, { tokens: -used.tokens, requests: -used.requests }, now);
-    const settlement: Settlement = { from: "expired", costNanoUsd: cost, returnedTokens: -used.tokens };
+    budgetOf(state, lease.period).spentNanoUsd += cost - lease.reservedNanoUsd;
+    returnToBuckets(state, lease, { tokens: lease.tokens - used.tokens, requests: lease.requests - used.requests }, now);
+    const settlement: Settlement = { from: "expired", costNanoUsd: cost, returnedTokens: lease.tokens - used.tokens };
     finished.state = "settled";
     finished.settlement = settlement;
     delete finished.lease;
@@ -113,30 +114,46 @@ function unreserve(state: CapacityState, lease: OpenLease, now: number): void {
   returnToBuckets(state, lease, { tokens: lease.tokens, requests: lease.requests }, now);
 }
 
-/** Returns an open lease's whole grant and reservation; false if it was already finished. */
+/**
+ * Returns an open lease's whole grant and reservation; an expired one (charged its reservation)
+ * gets the charge back and its grant returned. False if it was already settled or released.
+ */
 export function release(leaseId: string, retention: Retention) {
   return (state: CapacityState, now: number): boolean => {
     const index = state.open.findIndex((lease) => lease.id === leaseId);
-    if (index < 0) {
-      findFinished(state, leaseId);
-      return false;
+    if (index >= 0) {
+      const [lease] = state.open.splice(index, 1) as [OpenLease];
+      unreserve(state, lease, now);
+      state.finished.push({ id: leaseId, state: "released", at: now });
+      compact(state, now, retention);
+      return true;
     }
-    const [lease] = state.open.splice(index, 1) as [OpenLease];
-    unreserve(state, lease, now);
-    state.finished.push({ id: leaseId, state: "released", at: now });
+    const finished = findFinished(state, leaseId);
+    if (finished.state !== "expired" || !finished.lease) return false;
+    budgetOf(state, finished.lease.period).spentNanoUsd -= finished.lease.reservedNanoUsd;
+    returnToBuckets(state, finished.lease, { tokens: finished.lease.tokens, requests: finished.lease.requests }, now);
+    finished.state = "released";
+    delete finished.lease;
     compact(state, now, retention);
     return true;
   };
 }
 
-/** Expires every open lease past its expiry, giving back its grant and reservation; returns their ids. */
+/**
+ * Expires every open lease past its expiry; returns their ids. Its outcome is unknown (the
+ * holder may have crashed after the provider billed), so it is charged conservatively: the
+ * reservation becomes spent and the grant stays taken. A settlement (or release) arriving
+ * later corrects both (see settle).
+ */
 export function expireDue(retention: Retention) {
   return (state: CapacityState, now: number): string[] => {
     const due = state.open.filter((lease) => lease.expiresAt <= now);
     if (due.length === 0) return [];
     state.open = state.open.filter((lease) => lease.expiresAt > now);
     for (const lease of due) {
-      unreserve(state, lease, now);
+      const budget = budgetOf(state, lease.period);
+      budget.reservedNanoUsd -= lease.reservedNanoUsd;
+      budget.spentNanoUsd += lease.reservedNanoUsd;
       state.finished.push({ id: lease.id, state: "expired", at: now, lease });
     }
     compact(state, now, retention);

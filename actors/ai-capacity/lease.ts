@@ -50,6 +50,9 @@ export function createLeaseHandler(config: AiCapacityConfig, policies: TenantPol
     if (policy.allowedModels.length > 0 && !policy.allowedModels.includes(input.model)) {
       throw new MeshError("FORBIDDEN", `model ${input.model} is not allowed for this tenant`);
     }
+    if (input.callTimeoutMs !== undefined && input.callTimeoutMs > config.maxCallMs) {
+      throw new MeshError("BAD_REQUEST", `callTimeoutMs ${input.callTimeoutMs} is longer than the longest call a lease covers (${config.maxCallMs} ms)`);
+    }
     const price = priceOf(config.prices, input.model);
     const ledgers = ledgersOf(context.store);
     const now = Date.now();
@@ -57,7 +60,7 @@ export function createLeaseHandler(config: AiCapacityConfig, policies: TenantPol
     const lease: OpenLease = {
       id: randomUUID(), service: input.service, model: input.model, period: periodKey(policy.budget.period, now),
       tokens: input.estimatedTokens, requests: input.requests, reservedNanoUsd: reservationNanoUsd(perToken, input.estimatedTokens),
-      ...perToken, createdAt: now, expiresAt: now + config.leaseTtlMs,
+      ...perToken, createdAt: now, expiresAt: now + (input.callTimeoutMs ?? 0) + config.leaseTtlMs,
     };
     // The expiry entry is written while the health is read, and before the grant: a granted lease
     // always has the entry that lets a sweeper expire it. A refused lease's entry is removed (or,

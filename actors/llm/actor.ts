@@ -3,6 +3,7 @@ import { createTenantPolicyCache, defineActor } from "../../runtime/index.ts";
 import { createCompleteHandler } from "./complete.ts";
 import { COMPLETION_CACHE } from "./completion-cache.ts";
 import { llmConfigFromEnv, parseLlmConfig, type LlmConfig, type LlmConfigInput } from "./config.ts";
+import { EVENT_OUTBOX, startOutboxDrainer } from "./event-outbox.ts";
 import { createProviderBreakers } from "./provider-breakers.ts";
 import { createProviderClient } from "./provider-call.ts";
 import { warmUpTokenizer } from "./prompt-tokens.ts";
@@ -37,15 +38,19 @@ export function createLlmActor(configInput: LlmConfig | LlmConfigInput = {}) {
       },
       [CALL_LOG]: { tenantOwned: true, expires: true, indexes: [{ key: { tenant: 1, at: -1 }, name: "calls_by_tenant_and_time" }] },
       [EVALUATION_SAMPLES]: { tenantOwned: true, expires: true, indexes: [{ key: { tenant: 1, at: -1 }, name: "samples_by_tenant_and_time" }] },
+      // Settlements and usage events JetStream refused, until a replica republishes them (usually empty).
+      [EVENT_OUTBOX]: { tenantOwned: false },
     },
     handlers: { complete: createCompleteHandler({ config, client, breakers, policies }) },
     // Completions wait on the provider for seconds: many may be in flight at little cost.
     limits: { maxInFlight: 128, defaultTimeoutMs: 30_000 },
-    async onStart({ log }) {
+    async onStart(start) {
+      const { log } = start;
       warmUpTokenizer();
       onCircuitChange = (model, state) => log.warn({ breaker: "provider", model, state }, "provider circuit changed state");
       if (!config.apiKey) log.warn("OPENAI_API_KEY is not set; a provider that checks keys will refuse every call");
       log.info({ baseURL: config.baseURL, fallbacks: config.fallbacks, timeoutMs: config.timeoutMs }, "llm provider configured");
+      return startOutboxDrainer(start, config.outboxDrainMs);
     },
   });
 }

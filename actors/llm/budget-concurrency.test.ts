@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import pLimit from "p-limit";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
-import { ask, startLlmMesh } from "./test-support.ts";
+import { ask, startLlmMesh, untilSettled } from "./test-support.ts";
 
 const CALLS = 300;
 const servers = await useTestServers();
@@ -24,6 +24,7 @@ test("300 concurrent completions of one tenant never overspend its budget; every
   assert.deepEqual([...new Set(codes)], ["OVER_BUDGET"], "every refused call is OVER_BUDGET");
   assert.ok(answered.length > 0 && refused.length > 0, `${answered.length} answered, ${refused.length} refused`);
 
+  await untilSettled(mesh.jsm);
   const status = await mesh.capacity.status({}, { tenant: "rush" });
   assert.ok(status.spentUsd <= budgetUsd, `spent ${status.spentUsd} of ${budgetUsd}`);
   assert.equal(status.reservedUsd, 0, "nothing is left reserved");

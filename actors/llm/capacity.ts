@@ -2,10 +2,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { z } from "zod";
 import { aiCapacityContract, type LeaseGrant, type ModelPrice } from "../../protocol/ai-capacity.ts";
 import type { RequestContract } from "../../protocol/contract.ts";
+import { llmContract } from "../../protocol/llm.ts";
 import { MeshError, isMeshError, type WorkContext } from "../../runtime/index.ts";
+import { publishDurably } from "./durable-publish.ts";
 
-/** How long settling or releasing may take, whatever is left of the request's deadline. */
-const BOOKKEEPING_TIMEOUT_MS = 5000;
 const SIGNAL_TIMEOUT_MS = 2000;
 
 function call<R extends RequestContract>(context: WorkContext, contract: R, input: z.input<R["input"]>, options: { deadline: number; maxAttempts: number }): Promise<z.output<R["output"]>> {
@@ -24,8 +24,11 @@ const LEASE_ATTEMPTS = 3;
  * A lease for one call. RATE_LIMITED, OVER_BUDGET and FORBIDDEN go straight back to the caller,
  * whose own client decides about retrying (no retries stacked on retries); only OVERLOADED and
  * UNAVAILABLE, which say nothing about the tenant, are tried again here, inside the deadline.
+ * `callTimeoutMs` is the provider call's time budget: the lease lives at least that long.
  */
-export async function leaseCapacity(context: WorkContext, request: { service: string; model: string; estimatedTokens: number }): Promise<LeaseGrant> {
+export async function leaseCapacity(
+  context: WorkContext, request: { service: string; model: string; estimatedTokens: number; callTimeoutMs: number },
+): Promise<LeaseGrant> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call(context, aiCapacityContract.requests.lease, { ...request, requests: 1 }, { deadline: context.deadline, maxAttempts: 1 });
@@ -41,21 +44,24 @@ export async function leaseCapacity(context: WorkContext, request: { service: st
 }
 
 /**
- * Settles with the provider's reported usage; returns the cost ai-capacity booked. It runs on
- * its own deadline, at least BOOKKEEPING_TIMEOUT_MS (the answer exists, the books must follow),
- * and retries retryable failures. When it still fails the cost is computed from the lease's
- * prices and the lease expires in ai-capacity by itself; the failure is logged as an error.
+ * Settles the lease through a durable event (`events.llm.settlement`, event id
+ * `settle-<leaseId>`), which ai-capacity consumes and applies once; returns the cost with
+ * ai-capacity's arithmetic at the lease's price. A failed call settles with zero usage (zero
+ * requests), which gives the whole grant and reservation back. If neither JetStream nor the
+ * outbox takes the event, the lease expires and is charged its reservation: an answer the
+ * provider billed is still given (logged as an error), never lost.
  */
-export async function settleLease(context: WorkContext, lease: LeaseGrant, usage: { promptTokens: number; completionTokens: number }, reserveMs: number): Promise<number> {
+export async function settleLease(
+  context: WorkContext, lease: LeaseGrant, usage: { promptTokens: number; completionTokens: number; requests: number }, retryForMs: number,
+): Promise<number> {
+  const settlement = { tenant: context.tenant, leaseId: lease.leaseId, ...usage };
   try {
-    const settled = await call(context, aiCapacityContract.requests.settle, { leaseId: lease.leaseId, ...usage, requests: 1 }, {
-      deadline: Math.max(Date.now() + BOOKKEEPING_TIMEOUT_MS, context.deadline - reserveMs), maxAttempts: 3,
-    });
-    return settled.costUsd;
+    await publishDurably(context, llmContract.events.settlement, settlement, `settle-${lease.leaseId}`, retryForMs);
   } catch (error) {
-    context.log.error({ err: isMeshError(error) ? error.message : error, leaseId: lease.leaseId }, "settling a lease failed; it will expire unsettled");
-    return costFromPrice(lease.price, usage);
+    context.log.error({ err: isMeshError(error) ? error.message : error, leaseId: lease.leaseId },
+      "settlement neither published nor stored; the lease will be charged its reservation when it expires");
   }
+  return costFromPrice(lease.price, usage);
 }
 
 /** The same arithmetic as ai-capacity's settlement: whole nano-dollars per token. */
@@ -63,15 +69,6 @@ export function costFromPrice(price: ModelPrice, usage: { promptTokens: number; 
   const inputNano = Math.round(price.inputPerMillion * 1000);
   const outputNano = Math.round(price.outputPerMillion * 1000);
   return (usage.promptTokens * inputNano + usage.completionTokens * outputNano) / 1e9;
-}
-
-/** Returns an unused lease's capacity and budget at once (the call failed without usage). */
-export async function releaseLease(context: WorkContext, leaseId: string): Promise<void> {
-  try {
-    await call(context, aiCapacityContract.requests.release, { leaseId }, { deadline: Date.now() + BOOKKEEPING_TIMEOUT_MS, maxAttempts: 3 });
-  } catch (error) {
-    context.log.warn({ err: isMeshError(error) ? error.message : error, leaseId }, "releasing a lease failed; it will expire by itself");
-  }
 }
 
 export type ProviderSignalOutcome = "ok" | "rate_limited" | "timeout" | "error";

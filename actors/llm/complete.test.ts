@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { MongoClient } from "mongodb";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
-import { ask, failureOf, startLlmMesh, storedUsageEvents, sumOf, untilUsageConsumed } from "./test-support.ts";
+import { ask, failureOf, startLlmMesh, storedUsageEvents, sumOf, untilSettled, untilUsageConsumed } from "./test-support.ts";
 
 const servers = await useTestServers();
 const mesh = await startLlmMesh(servers, { usage: {} });
@@ -17,6 +17,7 @@ test("a completion runs end to end, its cost is attributed, and the usage report
   assert.equal(first.fallback, false);
   assert.ok(first.usage.promptTokens > 0 && first.usage.completionTokens > 0);
   assert.ok(first.costUsd > 0);
+  await untilSettled(mesh.jsm);
   const status = await mesh.capacity.status({}, { tenant: "acme" });
   assert.ok(Math.abs(status.spentUsd - first.costUsd) < 1e-12, "ai-capacity booked what the caller was told");
   assert.equal(status.reservedUsd, 0);
@@ -108,6 +109,7 @@ test("policy refusals get their typed errors before any capacity is leased", asy
 
   const allowed = await mesh.llm.complete({ ...ask("please use tool lookup"), tools: [{ name: "lookup", parameters: { type: "object" } }] }, { tenant: "strict" });
   assert.deepEqual(allowed.toolCalls, [{ name: "lookup", arguments: "{}" }]);
+  await untilSettled(mesh.jsm);
   assert.equal((await mesh.capacity.status({}, { tenant: "strict" })).reservedUsd, 0, "nothing stays reserved");
   const rejected = (await storedUsageEvents(mesh.jsm, "strict")).filter((event) => event.outcome === "rejected");
   assert.deepEqual(rejected.map((event) => event.errorCode), ["BAD_REQUEST", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN"]);

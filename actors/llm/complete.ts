@@ -38,7 +38,7 @@ export function createCompleteHandler(services: LlmServices) {
       if (deterministic) {
         const hit = await readCachedCompletion(context, hash);
         if (hit) {
-          await publishUsage(context, { ...noUsage, model: hit.model, latencyMs: elapsed(), cacheHit: true, outcome: "ok" });
+          await publishUsage(context, { ...noUsage, model: hit.model, latencyMs: elapsed(), cacheHit: true, outcome: "ok" }, services.config.publishRetryMs);
           return { model: hit.model, content: hit.content, toolCalls: hit.toolCalls, usage: hit.usage, costUsd: 0, cached: true, fallback: false };
         }
       }
@@ -54,14 +54,14 @@ export function createCompleteHandler(services: LlmServices) {
       }
     } catch (thrown) {
       const error = toMeshError(thrown);
-      await publishUsage(context, { ...noUsage, model: request.model, latencyMs: elapsed(), outcome: "rejected", errorCode: error.code });
+      await publishUsage(context, { ...noUsage, model: request.model, latencyMs: elapsed(), outcome: "rejected", errorCode: error.code }, services.config.publishRetryMs);
       throw thrown;
     }
 
     const fallback = result.model !== request.model;
     if (!result.ok) {
       const error = replyForFailure(result.failure, request.model);
-      await publishUsage(context, { ...noUsage, model: request.model, latencyMs: elapsed(), outcome: "error", errorCode: error.code, fallback });
+      await publishUsage(context, { ...noUsage, model: request.model, latencyMs: elapsed(), outcome: "error", errorCode: error.code, fallback }, services.config.publishRetryMs);
       throw error;
     }
     const { answer } = result;
@@ -69,7 +69,7 @@ export function createCompleteHandler(services: LlmServices) {
     const output = { content: answer.content, toolCalls: answer.toolCalls };
     const cacheTtlMs = Math.min(services.config.cacheTtlMs, policy.retention.retentionDays * DAY_MS);
     await Promise.all([
-      publishUsage(context, { ...noUsage, ...usage, model: result.model, costUsd: result.costUsd, latencyMs: elapsed(), outcome: "ok", fallback }),
+      publishUsage(context, { ...noUsage, ...usage, model: result.model, costUsd: result.costUsd, latencyMs: elapsed(), outcome: "ok", fallback }, services.config.publishRetryMs),
       // Only the model asked for fills the cache: a fallback's answer is not the one requested.
       deterministic && !fallback ? writeCachedCompletion(context, { key: hash, model: result.model, ...output, usage }, cacheTtlMs) : undefined,
       storeEvaluationSample(context, policy, { requestHash: hash, model: result.model, messages: request.messages, output }),

@@ -22,6 +22,10 @@ export const LlmConfigSchema = z.object({
   breakerHalfOpenMs: z.coerce.number().int().positive().max(600_000).default(10_000),
   /** How long a tenant policy read from the tenants actor is reused. */
   policyCacheMs: z.coerce.number().int().nonnegative().max(600_000).default(5_000),
+  /** How long a request retries a settlement or usage event JetStream refuses before storing it in the outbox. */
+  publishRetryMs: z.coerce.number().int().nonnegative().max(60_000).default(1_000),
+  /** How often every replica republishes what its outbox holds. */
+  outboxDrainMs: z.coerce.number().int().min(10).max(600_000).default(1_000),
 });
 export type LlmConfig = Readonly<z.output<typeof LlmConfigSchema>>;
 export type LlmConfigInput = z.input<typeof LlmConfigSchema>;
@@ -32,7 +36,7 @@ export function parseLlmConfig(input: LlmConfigInput = {}): LlmConfig {
   return Object.freeze({ ...parsed.data, fallbacks: Object.freeze({ ...parsed.data.fallbacks }) });
 }
 
-/** OPENAI_BASE_URL, OPENAI_API_KEY, LLM_TIMEOUT_MS, LLM_FALLBACKS (JSON object), LLM_CACHE_TTL_MS, LLM_BREAKER_*. */
+/** OPENAI_BASE_URL, OPENAI_API_KEY, LLM_TIMEOUT_MS, LLM_FALLBACKS (JSON object), LLM_CACHE_TTL_MS, LLM_BREAKER_*, LLM_PUBLISH_RETRY_MS, LLM_OUTBOX_DRAIN_MS. */
 export function llmConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LlmConfig {
   let fallbacks: unknown;
   try {
@@ -50,5 +54,7 @@ export function llmConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LlmConfi
     breakerFailures: env.LLM_BREAKER_FAILURES || undefined,
     breakerHalfOpenMs: env.LLM_BREAKER_HALF_OPEN_MS || undefined,
     policyCacheMs: env.LLM_POLICY_CACHE_MS || undefined,
+    publishRetryMs: env.LLM_PUBLISH_RETRY_MS || undefined,
+    outboxDrainMs: env.LLM_OUTBOX_DRAIN_MS || undefined,
   });
 }

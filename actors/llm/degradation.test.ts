@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { DEFAULT_PRICES } from "../ai-capacity/prices.ts";
-import { ask, failureOf, startLlmMesh, storedUsageEvents } from "./test-support.ts";
+import { ask, failureOf, startLlmMesh, storedUsageEvents, untilSettled } from "./test-support.ts";
 
 const BREAKER_FAILURES = 3;
 const servers = await useTestServers();
@@ -37,6 +37,7 @@ test("a provider answering 429 gets callers RATE_LIMITED at once, and capacity r
   await sleep(errors.at(-1)!.retryAfterMs!); // the hint the caller was given
   const healed = await mesh.llm.complete(ask("after the storm"), once);
   assert.equal(healed.model, "gpt-4o-mini");
+  await untilSettled(mesh.jsm);
   assert.equal((await mesh.capacity.status({}, { tenant: "acme" })).reservedUsd, 0, "every refused call's lease was released");
 });
 
@@ -79,6 +80,7 @@ test("an exhausted provider quota is UNAVAILABLE, never falls back and never ope
   }
   assert.equal(await callsTo("gpt-4o"), BREAKER_FAILURES + 1, "the circuit stayed closed");
   assert.equal(await callsTo("gpt-4o-mini"), 0, "no fallback for a quota problem");
+  await untilSettled(mesh.jsm);
   assert.equal((await mesh.capacity.status({}, { tenant: "acme" })).reservedUsd, 0);
 });
 
@@ -105,6 +107,7 @@ test("callers with short deadlines on a slow model get TIMEOUT, and never open i
   assert.deepEqual([patient.model, patient.fallback], ["patient-model", false]);
   const health = await mesh.capacity.signal({ model: "patient-model", outcome: "ok", latencyMs: 1 }, { tenant: "acme" });
   assert.equal(health.capacityFactor, 1, "no timeout was reported to ai-capacity");
+  await untilSettled(mesh.jsm);
   assert.equal((await mesh.capacity.status({}, { tenant: "acme" })).reservedUsd, 0, "every timed-out call's lease was released");
 });
 

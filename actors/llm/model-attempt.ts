@@ -2,7 +2,7 @@ import type OpenAI from "openai";
 import type { CompletionRequest } from "../../protocol/llm.ts";
 import type { TenantPolicy } from "../../protocol/tenants.ts";
 import { MeshError, type WorkContext } from "../../runtime/index.ts";
-import { leaseCapacity, releaseLease, settleLease, signalProvider } from "./capacity.ts";
+import { leaseCapacity, settleLease, signalProvider } from "./capacity.ts";
 import type { LlmConfig } from "./config.ts";
 import { signalForFailure } from "./failure-replies.ts";
 import type { ProviderBreakers } from "./provider-breakers.ts";
@@ -38,8 +38,8 @@ export function callBudgetMs(config: LlmConfig, deadline: number): number {
 }
 
 /**
- * One model, once: circuit check, lease, call, then settle (with the provider's usage) or
- * release (failed without usage), and tell ai-capacity how the provider did. A refused lease
+ * One model, once: circuit check, lease, call, then settle (with the provider's usage, or zero
+ * when the call failed without usage) and tell ai-capacity how the provider did. A refused lease
  * throws its typed error; a provider failure comes back as a value for the caller to degrade on.
  */
 export async function attemptModel(services: AttemptServices, context: WorkContext, input: AttemptInput, model: string): Promise<AttemptResult> {
@@ -49,7 +49,9 @@ export async function attemptModel(services: AttemptServices, context: WorkConte
   if (callBudgetMs(services.config, context.deadline) < MIN_CALL_MS) {
     throw new MeshError("TIMEOUT", "too little time left before the deadline for a provider call");
   }
-  const lease = await leaseCapacity(context, { service: input.service, model, estimatedTokens: input.promptTokens + input.request.maxTokens });
+  // The lease lives as long as the longest call it admits (the budget only shrinks from here).
+  const callTimeoutMs = Math.ceil(callBudgetMs(services.config, context.deadline));
+  const lease = await leaseCapacity(context, { service: input.service, model, estimatedTokens: input.promptTokens + input.request.maxTokens, callTimeoutMs });
   const circuit = known ?? services.breakers.forModel(model);
   // The lease took time too: measure again.
   const budgetMs = callBudgetMs(services.config, context.deadline);
@@ -63,7 +65,7 @@ export async function attemptModel(services: AttemptServices, context: WorkConte
     signalProvider(context, { model, outcome: "ok", latencyMs: outcome.latencyMs });
     const usage = { promptTokens: outcome.answer.promptTokens, completionTokens: outcome.answer.completionTokens };
     const [costUsd] = await Promise.all([
-      settleLease(context, lease, usage, services.config.deadlineReserveMs),
+      settleLease(context, lease, { ...usage, requests: 1 }, services.config.publishRetryMs),
       logCall(context, input.policy, { ...record, ...usage, outcome: "ok" }),
     ]);
     return { ok: true, model, answer: outcome.answer, costUsd };
@@ -71,7 +73,8 @@ export async function attemptModel(services: AttemptServices, context: WorkConte
   const signal = signalForFailure(outcome.failure);
   if (signal) signalProvider(context, { model, latencyMs: outcome.latencyMs, ...signal });
   await Promise.all([
-    releaseLease(context, lease.leaseId),
+    // Nothing was billed: a settlement of zero gives the whole grant and reservation back.
+    settleLease(context, lease, { promptTokens: 0, completionTokens: 0, requests: 0 }, services.config.publishRetryMs),
     logCall(context, input.policy, { ...record, promptTokens: 0, completionTokens: 0, outcome: "error", errorCode: outcome.failure.kind }),
   ]);
   return { ok: false, model, failure: outcome.failure };

@@ -110,17 +110,27 @@ export async function storedUsageEvents(jsm: JetStreamManager, tenant?: string):
 }
 
 /**
- * Resolves when the usage actor's durable consumer has every stored event acknowledged. This
- * waits for server state (there is no event to await); it never retries an assertion.
+ * Resolves when the durable consumer of the llm stream has every stored event acknowledged.
+ * This waits for server state (there is no event to await); it never retries an assertion.
  */
-export async function untilUsageConsumed(jsm: JetStreamManager, timeoutMs = 30_000): Promise<void> {
+async function untilConsumed(jsm: JetStreamManager, durable: string, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const info = await jsm.consumers.info(streamName("llm"), "usage--usage");
+    const info = await jsm.consumers.info(streamName("llm"), durable);
     if (info.num_pending === 0 && info.num_ack_pending === 0) return;
-    if (Date.now() > end) throw new Error(`usage consumer still has ${info.num_pending} pending and ${info.num_ack_pending} unacknowledged events`);
+    if (Date.now() > end) throw new Error(`${durable} still has ${info.num_pending} pending and ${info.num_ack_pending} unacknowledged events`);
     await sleep(50);
   }
+}
+
+/** Resolves when the usage actor has consumed every stored usage event. */
+export function untilUsageConsumed(jsm: JetStreamManager, timeoutMs = 30_000): Promise<void> {
+  return untilConsumed(jsm, "usage--usage", timeoutMs);
+}
+
+/** Resolves when ai-capacity has applied every stored settlement (a reply's cost is then in `spent`). */
+export function untilSettled(jsm: JetStreamManager, timeoutMs = 30_000): Promise<void> {
+  return untilConsumed(jsm, "ai-capacity--settlement", timeoutMs);
 }
 
 export function sumOf<T>(items: readonly T[], pick: (item: T) => number): number {

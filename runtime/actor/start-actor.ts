@@ -83,7 +83,10 @@ export async function startActor(definition: ActorDefinition, { config, logger }
         await publisher.publish(event, payload, { ...meta, service: definition.name });
       },
     };
-    const stopHook = await definition.onStart?.({ store, log, mesh: client });
+    const stopHook = await definition.onStart?.({
+      store, log, mesh: client,
+      publish: (event, payload, meta) => environment.publishEvent(event, payload, { eventId: meta.eventId, tenant: meta.tenant ?? "", traceparent: meta.traceparent ?? "" }),
+    });
     if (stopHook) closers.push(stopHook);
 
     const consumers = definition.consumers?.length
