@@ -53,7 +53,13 @@ export async function startLlmMesh(servers: TestServers, options: MeshOptions = 
   after(() => provider.stop());
   await startActorForTest(tenantsActor, servers);
   const capacityActor = createAiCapacityActor(parseAiCapacityConfig(options.aiCapacity));
-  for (let i = 0; i < (options.capacityReplicas ?? 1); i++) await startActorForTest(capacityActor, servers);
+  const capacityReplicas: RunningActor[] = [];
+  const startCapacityReplica = async () => {
+    const replica = await startActorForTest(capacityActor, servers);
+    capacityReplicas.push(replica);
+    return replica;
+  };
+  for (let i = 0; i < (options.capacityReplicas ?? 1); i++) await startCapacityReplica();
   const llmReplicas: RunningActor[] = [];
   for (let i = 0; i < (options.llmReplicas ?? 1); i++) {
     // A definition per replica: each gets its own circuits and caches, as separate processes would.
@@ -68,6 +74,9 @@ export async function startLlmMesh(servers: TestServers, options: MeshOptions = 
   return {
     provider,
     llmReplicas,
+    capacityReplicas,
+    /** Another ai-capacity replica (after a test stopped the others). */
+    startCapacityReplica,
     nc,
     jsm,
     mesh,
@@ -119,6 +128,18 @@ async function untilConsumed(jsm: JetStreamManager, durable: string, timeoutMs: 
     const info = await jsm.consumers.info(streamName("llm"), durable);
     if (info.num_pending === 0 && info.num_ack_pending === 0) return;
     if (Date.now() > end) throw new Error(`${durable} still has ${info.num_pending} pending and ${info.num_ack_pending} unacknowledged events`);
+    await sleep(50);
+  }
+}
+
+/**
+ * Resolves once `check` (a read of server state: a status, a count) holds; for conditions no
+ * event announces. It never retries an assertion: what is asserted is read after it resolves.
+ */
+export async function untilState(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`still waiting for ${what}`);
     await sleep(50);
   }
 }
