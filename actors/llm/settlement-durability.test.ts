@@ -26,7 +26,7 @@ async function usageTotals(tenant: string) {
   return (await mesh.usage.report({ groupBy: "model" }, { tenant })).total;
 }
 
-test("settle path down (ai-capacity stopped with calls at the provider), then back: every answered call is charged exactly its cost", async () => {
+test("settle path down (ai-capacity stopped with calls at the provider), then back: every answered call is charged exactly its cost", async (t) => {
   await mesh.createTenant("outage");
   const calls = 20;
   await mesh.provider.setBehaviour({ model: "gpt-4o", hang: true });
@@ -42,6 +42,7 @@ test("settle path down (ai-capacity stopped with calls at the provider), then ba
   await untilSettled(mesh.jsm);
   const status = await mesh.capacity.status({}, { tenant: "outage" });
   const billed = sumOf(results, (result) => nano(result.costUsd));
+  t.diagnostic(`${calls} calls answered while ai-capacity was down: billed $${billed / 1e9}, charged $${status.spentUsd} once it was back`);
   assert.ok(billed > 0);
   assert.equal(nano(status.spentUsd), billed, "spent equals what the provider billed and the callers were told");
   assert.equal(status.reservedUsd, 0);
@@ -50,7 +51,7 @@ test("settle path down (ai-capacity stopped with calls at the provider), then ba
   assert.equal(nano(usage.costUsd), billed);
 });
 
-test("JetStream refusing publishes: answers go out, events wait in the outbox, expired leases are charged their reservation, then corrected to the cost", async () => {
+test("JetStream refusing publishes: answers go out, events wait in the outbox, expired leases are charged their reservation, then corrected to the cost", async (t) => {
   await mesh.createTenant("refused");
   const stream = streamName("llm");
   const { state } = await mesh.jsm.streams.info(stream);
@@ -79,6 +80,7 @@ test("JetStream refusing publishes: answers go out, events wait in the outbox, e
   await untilSettled(mesh.jsm);
   const billed = sumOf(results, (result) => nano(result.costUsd));
   const corrected = await mesh.capacity.status({}, { tenant: "refused" });
+  t.diagnostic(`${calls} calls answered while JetStream refused: billed $${billed / 1e9}; charged $${expired.spentUsd} at expiry (reservations), $${corrected.spentUsd} once the events arrived`);
   assert.ok(billed < nano(held.reservedUsd));
   assert.equal(nano(corrected.spentUsd), billed, "corrected to what the provider billed, once");
   const usage = await usageTotals("refused");
