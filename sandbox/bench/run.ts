@@ -21,7 +21,7 @@ const REQUEST_LOAD = { concurrency: 64, warmupMs: 500, measureMs: 2000 };
 const REQUEST_ROUNDS = 3;
 const LEASE_LOAD = { concurrency: 16, warmupMs: 1500, measureMs: 5000 };
 const LLM_LOAD = { concurrency: 4, warmupMs: 1500, measureMs: 6000 };
-const USAGE_LOAD = { backlog: 20_000, seeded: 200_000, report: { concurrency: 4, warmupMs: 500, measureMs: 3000 } };
+const USAGE_LOAD = { backlog: 10_000, drainRounds: 3, seeded: 200_000, report: { concurrency: 4, warmupMs: 500, measureMs: 3000 } };
 const TENANT_LOAD = {
   get: { concurrency: 16, warmupMs: 1000, measureMs: 4000 }, getRounds: 3, putConcurrency: 16, few: 10, many: 10_000, putBaseline: 1_000, putRounds: 3,
 };

@@ -30,6 +30,8 @@ import { summarize } from "./stats.ts";
 export interface UsageLoad {
   /** Events drained per measurement. */
   readonly backlog: number;
+  /** Drains per side; the median is reported. */
+  readonly drainRounds: number;
   /** Events counted into the ledger between the two measurements. */
   readonly seeded: number;
   readonly report: LoadOptions;
@@ -87,26 +89,32 @@ export async function benchUsage(env: BenchEnvironment, load: UsageLoad): Promis
       }
     };
 
-    const emptyDrain = await drain();
+    const drains = async () => {
+      const rates: number[] = [];
+      for (let round = 0; round < load.drainRounds; round++) rates.push(await drain());
+      return rates.sort((a, b) => a - b)[Math.floor(rates.length / 2)]!;
+    };
+    const emptyDrain = await drains();
     const emptyReport = await report();
     await seed(env, mongo, load.seeded);
-    const grownDrain = await drain();
+    const grownDrain = await drains();
     const grownReport = await report();
     const stored = (n: number) => `${n.toLocaleString("en-US")} stored`;
+    const drained = load.backlog * load.drainRounds;
     const consumeRow = (label: string, throughput: number): Measurement => ({
       label, unit: "events/s", summary: { ...summarize([], 1), throughput }, errors: 0,
     });
     return [
       {
         scenario: "(g)",
-        baseline: consumeRow(`usage consume, ${stored(0)}`, emptyDrain),
-        subject: consumeRow(`usage consume, ${stored(load.backlog + load.seeded)}`, grownDrain),
-        latencyMeaning: `one replica draining ${load.backlog} events of one tenant, ack rate first to last ack`,
+        baseline: consumeRow(`usage consume, up to ${stored(drained)}`, emptyDrain),
+        subject: consumeRow(`usage consume, ${stored(drained + load.seeded)} and more`, grownDrain),
+        latencyMeaning: `one replica draining ${load.backlog} events of one tenant, median of ${load.drainRounds} drains, ack rate first to last ack`,
       },
       {
         scenario: "(g)",
-        baseline: { label: `usage.report, ${stored(load.backlog)}`, unit: "req/s", summary: emptyReport.summary, errors: emptyReport.errors },
-        subject: { label: `usage.report, ${stored(2 * load.backlog + load.seeded)}`, unit: "req/s", summary: grownReport.summary, errors: grownReport.errors },
+        baseline: { label: `usage.report, ${stored(drained)}`, unit: "req/s", summary: emptyReport.summary, errors: emptyReport.errors },
+        subject: { label: `usage.report, ${stored(2 * drained + load.seeded)}`, unit: "req/s", summary: grownReport.summary, errors: grownReport.errors },
         latencyMeaning: `today's report by model, ${load.report.concurrency} concurrent callers`,
       },
     ];
