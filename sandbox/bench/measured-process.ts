@@ -9,8 +9,16 @@ import { createWriteStream } from "node:fs";
 import { once } from "node:events";
 
 const GC_REQUEST = "meshwork-bench:gc";
+/**
+ * After a full GC, V8 returns freed pages to the system from a background task, and glibc trims
+ * its arenas as blocks are freed: the reading waits this long after each of two collections.
+ */
+const SETTLE_MS = Number(process.env.BENCH_GC_SETTLE_MS ?? 1000);
 const GC_HOOK = `data:text/javascript,${encodeURIComponent(
-  `process.channel?.unref();process.on("message",(m)=>{if(m===${JSON.stringify(GC_REQUEST)}){globalThis.gc();globalThis.gc();process.send({rss:process.memoryUsage().rss});}});`,
+  `import v8 from "node:v8";const settle=()=>new Promise((r)=>setTimeout(r,${SETTLE_MS}));` +
+    `process.on("message",async(m)=>{if(m!==${JSON.stringify(GC_REQUEST)})return;globalThis.gc();await settle();globalThis.gc();await settle();` +
+    `const spaces=Object.fromEntries(v8.getHeapSpaceStatistics().map((s)=>[s.space_name,s.physical_space_size]));` +
+    `process.send({...process.memoryUsage(),spaces,malloced:v8.getHeapStatistics().malloced_memory});});`,
 )}`;
 
 export interface MeasuredProcessSpec {
@@ -27,11 +35,17 @@ export interface MeasuredProcessSpec {
   readonly gcHook: boolean;
 }
 
+export interface MemoryReading extends NodeJS.MemoryUsage {
+  readonly spaces: Readonly<Record<string, number>>;
+  readonly malloced: number;
+}
+
 export interface MeasuredProcess {
+  readonly pid: number;
   /** Milliseconds from spawn() to the ready line. */
   readonly readyMs: number;
-  /** Resident set size in bytes after two forced full garbage collections. */
-  rssAfterGc(): Promise<number>;
+  /** Memory after two forced full garbage collections: process.memoryUsage() and V8's physical size per heap space, in bytes. */
+  memoryAfterGc(): Promise<MemoryReading>;
   /** SIGTERM, then waits for the exit; resolves the exit code. */
   stop(): Promise<number | null>;
 }
@@ -65,13 +79,14 @@ export async function startMeasuredProcess(spec: MeasuredProcessSpec): Promise<M
     exited.then((code) => reject(new Error(`${spec.script} ${spec.args.join(" ")} exited (${code}) before it was ready; see ${spec.logFile}`)));
   });
   return {
+    pid: child.pid!,
     readyMs,
-    async rssAfterGc() {
+    async memoryAfterGc() {
       if (!spec.gcHook) throw new Error("started without the GC hook");
       const reply = once(child, "message");
       child.send(GC_REQUEST);
-      const [message] = (await reply) as [{ rss: number }];
-      return message.rss;
+      const [message] = (await reply) as [MemoryReading];
+      return message;
     },
     async stop() {
       child.kill("SIGTERM");

@@ -28,7 +28,7 @@ import { startTestProvider, type TestProvider } from "../provider/test-provider.
 import { BENCH_TENANT } from "./bench-actors.ts";
 import { BENCH_DIR, type BenchEnvironment } from "./bench-environment.ts";
 import type { Figure } from "./figures.ts";
-import { startMeasuredProcess, type MeasuredProcess } from "./measured-process.ts";
+import { startMeasuredProcess, type MeasuredProcess, type MemoryReading } from "./measured-process.ts";
 import { UNLIMITED_POLICY } from "./scenario-leases.ts";
 
 export interface ReplicaLoad {
@@ -116,18 +116,26 @@ export async function benchReplicas(env: BenchEnvironment, load: ReplicaLoad): P
     // Moleculer first, so its broker's NATS traffic is gone before the actors are measured.
     const moleculerFigures = await measureMoleculer(env, moleculerScript, join(logDir, "moleculer.log"), load);
 
-    const idle = new Map<ActorName, number>();
     for (const actor of ACTORS) {
       const replica = await startReplica(actor, "compiled", "mem", true);
       try {
         if (actor === "tenants") await actorClient(client, tenantsContract).put({ policy: UNLIMITED_POLICY, expectedVersion: 0 }, { tenant: BENCH_TENANT });
-        const idleRss = await replica.rssAfterGc();
-        idle.set(actor, idleRss);
-        const sent = await sendRequests(requestFor(actor, client), load.requests, load.concurrency);
-        if (sent.failed > 0) process.stderr.write(`(r) ${actor}: ${sent.failed} of ${load.requests} requests failed, first: ${String(sent.firstError)}\n`);
-        const afterRss = await replica.rssAfterGc();
+        const idleMemory = await replica.memoryAfterGc();
+        const idleRss = idleMemory.rss;
+        const operation = requestFor(actor, client);
+        const readings: MemoryReading[] = [];
+        // Two rounds: growth from the first is warm-up, growth from the second would be a leak.
+        for (let round = 0; round < 2; round++) {
+          const sent = await sendRequests(operation, load.requests, load.concurrency);
+          if (sent.failed > 0) process.stderr.write(`(r) ${actor}: ${sent.failed} of ${load.requests} requests failed, first: ${String(sent.firstError)}\n`);
+          readings.push(await replica.memoryAfterGc());
+        }
+        const [afterFirst, afterSecond] = readings as [MemoryReading, MemoryReading];
+        process.stdout.write(`    ${actor} idle:   ${breakdown(idleMemory)}\n    ${actor} after:  ${breakdown(afterFirst)}\n    ${actor} after2: ${breakdown(afterSecond)}\n`);
+        const count = load.requests.toLocaleString("en-US");
         figures.push({ scenario: "(r)", name: `${actor} replica idle RSS (compiled)`, unit: "MB", value: idleRss / MB, baseline: "Moleculer node idle RSS", baselineValue: moleculerFigures.idle / MB });
-        figures.push({ scenario: "(r)", name: `${actor} RSS after ${load.requests.toLocaleString("en-US")} requests, GC'd`, unit: "MB", value: afterRss / MB, baseline: `${actor} idle`, baselineValue: idleRss / MB });
+        figures.push({ scenario: "(r)", name: `${actor} RSS after ${count} requests, GC'd`, unit: "MB", value: afterFirst.rss / MB, baseline: `${actor} idle`, baselineValue: idleRss / MB });
+        figures.push({ scenario: "(r)", name: `${actor} RSS after ${count} more, GC'd`, unit: "MB", value: afterSecond.rss / MB, baseline: `after the first ${count}`, baselineValue: afterFirst.rss / MB });
       } finally {
         await replica.stop();
       }
@@ -160,6 +168,13 @@ export async function benchReplicas(env: BenchEnvironment, load: ReplicaLoad): P
   }
 }
 
+/** Where resident memory goes, in MB: V8's heap spaces (physical), its malloc, and off-heap buffers. */
+function breakdown(memory: MemoryReading): string {
+  const mb = (bytes: number) => (bytes / MB).toFixed(1);
+  const spaces = Object.entries(memory.spaces).filter(([, bytes]) => bytes >= MB / 10).map(([name, bytes]) => `${name.replace(/_space$/, "")} ${mb(bytes)}`);
+  return `rss ${mb(memory.rss)} = heap ${mb(memory.heapTotal)} (used ${mb(memory.heapUsed)}: ${spaces.join(", ")}), v8 malloc ${mb(memory.malloced)}, external ${mb(memory.external)} (array buffers ${mb(memory.arrayBuffers)}), rest ${mb(memory.rss - memory.heapTotal - memory.malloced)}`;
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -176,11 +191,12 @@ async function measureMoleculer(env: BenchEnvironment, script: string, logFile: 
   try {
     await caller.start();
     await caller.waitForServices(["bench-tenants"], 10_000);
-    const idle = await node.rssAfterGc();
+    const idleMemory = await node.memoryAfterGc();
     const sent = await sendRequests(() => caller.call("bench-tenants.get", { tenant: BENCH_TENANT }), load.requests, load.concurrency);
     if (sent.failed > 0) process.stderr.write(`(r) moleculer: ${sent.failed} of ${load.requests} requests failed, first: ${String(sent.firstError)}\n`);
-    const after = await node.rssAfterGc();
-    return { idle, after };
+    const afterMemory = await node.memoryAfterGc();
+    process.stdout.write(`    moleculer idle:  ${breakdown(idleMemory)}\n    moleculer after: ${breakdown(afterMemory)}\n`);
+    return { idle: idleMemory.rss, after: afterMemory.rss };
   } finally {
     await caller.stop();
     await node.stop();
