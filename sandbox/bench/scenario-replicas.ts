@@ -1,9 +1,9 @@
 /**
  * (r) lean replicas: for each actor, one replica from the production build (`node`, the
  * Dockerfile's flags and environment) as its own process:
- * - resident memory idle (ready, then two forced full GCs) and after 10,000 requests (GC'd the
- *   same way), against a Moleculer 0.15 service node with its validator in the same run,
- *   measured the same way;
+ * - resident memory idle (ready, then two forced full GCs, each followed by 1 s for V8 and glibc
+ *   to hand freed pages back) and after 10,000 requests and 10,000 more (read the same way),
+ *   against a Moleculer 0.15 service node with its validator in the same run, read the same way;
  * - time from spawn() to its "actor started" log line, compiled and under tsx (median of
  *   STARTS rounds that alternate the two).
  * What each replica needs besides itself runs in the bench process from the sources: the test
@@ -28,6 +28,7 @@ import { startTestProvider, type TestProvider } from "../provider/test-provider.
 import { BENCH_TENANT } from "./bench-actors.ts";
 import { BENCH_DIR, type BenchEnvironment } from "./bench-environment.ts";
 import type { Figure } from "./figures.ts";
+import { runFixedCount } from "./closed-loop.ts";
 import { startMeasuredProcess, type MeasuredProcess, type MemoryReading } from "./measured-process.ts";
 import { UNLIMITED_POLICY } from "./scenario-leases.ts";
 
@@ -43,26 +44,6 @@ const MB = 1024 * 1024;
 const TSX_LOADER = import.meta.resolve("tsx");
 const ACTORS = ["tenants", "ai-capacity", "usage", "llm"] as const;
 type ActorName = (typeof ACTORS)[number];
-
-/** Sends `count` operations, `concurrency` at a time; returns the number that failed. */
-async function sendRequests(operation: (index: number) => Promise<unknown>, count: number, concurrency: number): Promise<{ failed: number; firstError: unknown }> {
-  let next = 0;
-  let failed = 0;
-  let firstError: unknown;
-  async function worker(): Promise<void> {
-    while (next < count) {
-      const index = next++;
-      try {
-        await operation(index);
-      } catch (error) {
-        failed += 1;
-        firstError ??= error;
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { failed, firstError };
-}
 
 /** One request each actor answers from its hot path (llm: a deterministic request answered from its cache). */
 function requestFor(actor: ActorName, client: MeshClient): (index: number) => Promise<unknown> {
@@ -126,8 +107,8 @@ export async function benchReplicas(env: BenchEnvironment, load: ReplicaLoad): P
         const readings: MemoryReading[] = [];
         // Two rounds: growth from the first is warm-up, growth from the second would be a leak.
         for (let round = 0; round < 2; round++) {
-          const sent = await sendRequests(operation, load.requests, load.concurrency);
-          if (sent.failed > 0) process.stderr.write(`(r) ${actor}: ${sent.failed} of ${load.requests} requests failed, first: ${String(sent.firstError)}\n`);
+          const sent = await runFixedCount(operation, load.requests, load.concurrency);
+          if (sent.errors > 0) process.stderr.write(`(r) ${actor}: ${sent.errors} of ${load.requests} requests failed, first: ${String(sent.firstError)}\n`);
           readings.push(await replica.memoryAfterGc());
         }
         const [afterFirst, afterSecond] = readings as [MemoryReading, MemoryReading];
@@ -192,8 +173,8 @@ async function measureMoleculer(env: BenchEnvironment, script: string, logFile: 
     await caller.start();
     await caller.waitForServices(["bench-tenants"], 10_000);
     const idleMemory = await node.memoryAfterGc();
-    const sent = await sendRequests(() => caller.call("bench-tenants.get", { tenant: BENCH_TENANT }), load.requests, load.concurrency);
-    if (sent.failed > 0) process.stderr.write(`(r) moleculer: ${sent.failed} of ${load.requests} requests failed, first: ${String(sent.firstError)}\n`);
+    const sent = await runFixedCount(() => caller.call("bench-tenants.get", { tenant: BENCH_TENANT }), load.requests, load.concurrency);
+    if (sent.errors > 0) process.stderr.write(`(r) moleculer: ${sent.errors} of ${load.requests} requests failed, first: ${String(sent.firstError)}\n`);
     const afterMemory = await node.memoryAfterGc();
     process.stdout.write(`    moleculer idle:  ${breakdown(idleMemory)}\n    moleculer after: ${breakdown(afterMemory)}\n`);
     return { idle: idleMemory.rss, after: afterMemory.rss };
