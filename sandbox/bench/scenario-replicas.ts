@@ -100,9 +100,9 @@ export async function benchReplicas(env: BenchEnvironment, load: ReplicaLoad): P
     for (const actor of ACTORS) {
       const replica = await startReplica(actor, "compiled", "mem", true);
       try {
-        if (actor === "tenants") await actorClient(client, tenantsContract).put({ policy: UNLIMITED_POLICY, expectedVersion: 0 }, { tenant: BENCH_TENANT });
         const idleMemory = await replica.memoryAfterGc();
         const idleRss = idleMemory.rss;
+        if (actor === "tenants") await actorClient(client, tenantsContract).put({ policy: UNLIMITED_POLICY, expectedVersion: 0 }, { tenant: BENCH_TENANT });
         const operation = requestFor(actor, client);
         const readings: MemoryReading[] = [];
         // Two rounds: growth from the first is warm-up, growth from the second would be a leak.
