@@ -1,6 +1,6 @@
 # Entry points. Everything installs what is missing: npm packages from the lockfile,
 # and (through sandbox/servers) nats-server and FerretDB built with Go into the user cache.
-.PHONY: install typecheck test sandbox bench check
+.PHONY: install typecheck build test sandbox bench check
 
 DURATION ?= 0
 
@@ -11,6 +11,11 @@ install: node_modules/.package-lock.json
 
 typecheck: install
 	npx tsc --noEmit
+
+# The production JavaScript in dist/ (esbuild bundle with source maps; sandbox/build). Production
+# runs `node dist/actors/main.js <actor>`; tsx stays the runner of the sandbox, tests and bench.
+build: install
+	npx tsx sandbox/build/build.ts
 
 test: install typecheck check
 	npx tsx sandbox/test-run.ts

@@ -1,13 +1,24 @@
-/** Every actor of the mesh, listed explicitly (no registration by side effect). */
+/**
+ * Every actor of the mesh, listed explicitly (no registration by side effect). Each entry is a
+ * factory that imports its actor's modules when called, so a replica loads only its own actor:
+ * the `tenants` process never loads the `openai` SDK or a tokenizer, and an actor's
+ * configuration is read from the environment only in the process that runs it.
+ */
 import type { ActorDefinition } from "../runtime/index.ts";
-import { aiCapacityActor } from "./ai-capacity/actor.ts";
-import { llmActor } from "./llm/actor.ts";
-import { tenantsActor } from "./tenants/actor.ts";
-import { usageActor } from "./usage/actor.ts";
 
-export const actors: Readonly<Record<string, ActorDefinition>> = {
-  tenants: tenantsActor as unknown as ActorDefinition,
-  "ai-capacity": aiCapacityActor as unknown as ActorDefinition,
-  llm: llmActor as unknown as ActorDefinition,
-  usage: usageActor as unknown as ActorDefinition,
+export type ActorFactory = () => Promise<ActorDefinition>;
+
+export const actors: Readonly<Record<string, ActorFactory>> = {
+  tenants: async () => (await import("./tenants/actor.ts")).tenantsActor,
+  "ai-capacity": async () => (await import("./ai-capacity/actor.ts")).aiCapacityActor,
+  llm: async () => (await import("./llm/actor.ts")).llmActor,
+  usage: async () => (await import("./usage/actor.ts")).usageActor,
 };
+
+/** The names of every actor, without loading any of them. */
+export const actorNames: readonly string[] = Object.keys(actors);
+
+/** Loads one actor's definition; undefined when no actor has that name. */
+export async function loadActor(name: string): Promise<ActorDefinition | undefined> {
+  return Object.hasOwn(actors, name) ? actors[name]!() : undefined;
+}

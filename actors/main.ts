@@ -1,14 +1,16 @@
 /**
- * Process entry of one actor replica: `tsx actors/main.ts <actor>`. Configuration comes from
- * the environment (see runtime/config.ts). SIGTERM or SIGINT drains and exits 0.
+ * Process entry of one actor replica: `node dist/actors/main.js <actor>` in production (after
+ * `make build`), `tsx actors/main.ts <actor>` in development. Only the named actor's modules are
+ * loaded. Configuration comes from the environment (see runtime/config.ts). SIGTERM or SIGINT
+ * drains and exits 0.
  */
 import { runtimeConfigFromEnv, startActor } from "../runtime/index.ts";
-import { actors } from "./index.ts";
+import { actorNames, loadActor } from "./index.ts";
 
 const name = process.argv[2] ?? "";
-const definition = actors[name];
+const definition = await loadActor(name);
 if (!definition) {
-  process.stderr.write(`unknown actor "${name}"; known: ${Object.keys(actors).join(", ")}\n`);
+  process.stderr.write(`unknown actor "${name}"; known: ${actorNames.join(", ")}\n`);
   process.exit(2);
 }
 const running = await startActor(definition, { config: runtimeConfigFromEnv() });

@@ -5,7 +5,8 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { parse } from "yaml";
-import { actors } from "../actors/index.ts";
+import { actorNames } from "../actors/index.ts";
+import { ENTRY_POINTS } from "./build/production-build.ts";
 
 const require = createRequire(import.meta.url);
 // The schema names draft 2019-09 by its http URI (Ajv2019 registers https) and labels its
@@ -54,11 +55,14 @@ test("a service with an unknown key is rejected by the schema check", () => {
   assert.equal(validate({ services: { broken: { image: "x", replicas_typo: 2 } } }), false);
 });
 
+/** Where `make build` writes an entry point: dist/ mirrors the source path, .ts becomes .js. */
+const compiled = (entry: string) => `dist/${entry.replace(/\.ts$/, ".js")}`;
+
 test("every actor is a scalable service: its own command, replicas, health check, servers' health awaited", () => {
-  for (const actor of Object.keys(actors)) {
+  for (const actor of actorNames) {
     const service = compose.services[actor];
     assert.ok(service, `compose.yaml has a service for ${actor}`);
-    assert.deepEqual(service.command, ["actors/main.ts", actor]);
+    assert.deepEqual(service.command, [compiled("actors/main.ts"), actor], "the image's node runs the compiled replica");
     assert.ok((service.deploy?.replicas ?? 0) >= 2, `${actor} runs replicas`);
     assert.match(service.healthcheck?.test.join(" ") ?? "", /readyz/);
     assert.equal(service.depends_on?.nats?.condition, "service_healthy");
@@ -70,5 +74,13 @@ test("every actor is a scalable service: its own command, replicas, health check
 
 test("the llm actor talks to the test provider unless OPENAI_BASE_URL says otherwise", () => {
   assert.equal(compose.services.llm?.environment?.OPENAI_BASE_URL, "${OPENAI_BASE_URL:-http://provider:8080/v1}");
-  assert.ok(compose.services.provider?.command?.includes("sandbox/provider/main.ts"));
+  assert.ok(compose.services.provider?.command?.includes(compiled("sandbox/provider/main.ts")));
+});
+
+test("every command compose.yaml runs from the image is an entry point of the production build", () => {
+  const entries = ENTRY_POINTS.map(compiled);
+  for (const [name, service] of Object.entries(compose.services)) {
+    if (service.build === undefined) continue;
+    assert.ok(entries.includes(service.command?.[0] ?? ""), `${name} runs ${service.command?.[0]}, not one of ${entries.join(", ")}`);
+  }
 });

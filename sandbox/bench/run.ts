@@ -1,17 +1,19 @@
 /**
  * `make bench`: starts one NATS and one MongoDB-protocol server, runs every scenario against
  * them, prints the table and writes `.meshwork/bench.json`. Reports; never asserts.
- * `--only rr,events` runs a subset (rr, events, leases, llm, usage, tenants).
+ * `--only rr,events` runs a subset (rr, events, leases, llm, usage, tenants, replicas).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { WORK_DIR } from "../servers/index.ts";
 import { openBenchEnvironment, type BenchEnvironment } from "./bench-environment.ts";
+import { figureEntries, formatFigures, type Figure } from "./figures.ts";
 import { benchEntries, formatTable, type Comparison } from "./report.ts";
 import { benchEvents } from "./scenario-events.ts";
 import { benchLeases } from "./scenario-leases.ts";
 import { benchLlm } from "./scenario-llm.ts";
+import { benchReplicas } from "./scenario-replicas.ts";
 import { benchRequestReply } from "./scenario-request-reply.ts";
 import { benchUsage } from "./scenario-usage.ts";
 import { benchTenantGrowth } from "./scenario-tenants.ts";
@@ -25,13 +27,19 @@ const USAGE_LOAD = { backlog: 10_000, drainRounds: 3, seeded: 200_000, report: {
 const TENANT_LOAD = {
   get: { concurrency: 16, warmupMs: 1000, measureMs: 4000 }, getRounds: 3, putConcurrency: 16, few: 10, many: 10_000, putBaseline: 1_000, putRounds: 3,
 };
+const REPLICA_LOAD = { requests: 10_000, concurrency: 16, starts: 3 };
 const EVENT_LOAD = { publish: { concurrency: 64, warmupMs: 500, measureMs: 3000 }, warmupMs: 500, measureMs: 3000, maxPacedRate: 2000, backlog: 60_000, drainRounds: 5 };
+
+/** Throughput and latency comparisons, or single figures (memory, start-up) against a baseline. */
+type Result = Comparison | Figure;
 
 interface Scenario {
   readonly key: string;
   readonly title: string;
-  run(env: BenchEnvironment): Promise<Comparison[]>;
+  run(env: BenchEnvironment): Promise<Result[]>;
 }
+
+const isFigure = (result: Result): result is Figure => "baselineValue" in result;
 
 const SCENARIOS: readonly Scenario[] = [
   { key: "rr", title: "(a/b) request/reply: bare (nats.js defaults, then noAsyncTraces), then mesh", run: (env) => benchRequestReply(env, REQUEST_LOAD, REQUEST_ROUNDS) },
@@ -40,6 +48,7 @@ const SCENARIOS: readonly Scenario[] = [
   { key: "llm", title: "(f) llm: direct openai SDK calls, then llm.complete", run: async (env) => [await benchLlm(env, LLM_LOAD)] },
   { key: "usage", title: "(g) usage: drain and report with little stored, then with 200,000 more events of the tenant", run: (env) => benchUsage(env, USAGE_LOAD) },
   { key: "tenants", title: "(h/i) tenant growth: tenants.get with 10 vs 10,000 stored, putting 1,000 vs 10,000", run: (env) => benchTenantGrowth(env, TENANT_LOAD, progress) },
+  { key: "replicas", title: "(r) replicas: a Moleculer node, then each actor's compiled replica (memory idle and after 10,000 requests; start-up compiled and under tsx)", run: (env) => benchReplicas(env, REPLICA_LOAD) },
 ];
 
 function progress(text: string): void {
@@ -60,20 +69,24 @@ async function main(): Promise<void> {
   const began = performance.now();
   progress("starting servers...");
   const env = await openBenchEnvironment();
-  const comparisons: Comparison[] = [];
+  const results: Result[] = [];
   try {
     progress(`nats ${env.natsUrl}, mongo ${env.mongoUrl}, database prefix ${env.databasePrefix}, actor logs ${env.logFile}`);
     for (const scenario of scenarios) {
       progress(scenario.title);
-      comparisons.push(...(await scenario.run(env)));
+      results.push(...(await scenario.run(env)));
     }
   } finally {
     await env.close();
   }
-  process.stdout.write(`\n${formatTable(comparisons)}\n\n`);
+  const figures = results.filter(isFigure);
+  const comparisons = results.filter((result): result is Comparison => !isFigure(result));
+  if (comparisons.length > 0) process.stdout.write(`\n${formatTable(comparisons)}\n`);
+  if (figures.length > 0) process.stdout.write(`\n${formatFigures(figures)}\n`);
+  process.stdout.write("\n");
   const resultsFile = join(WORK_DIR, "bench.json");
   await mkdir(WORK_DIR, { recursive: true });
-  await writeFile(resultsFile, `${JSON.stringify(benchEntries(comparisons), null, 2)}\n`);
+  await writeFile(resultsFile, `${JSON.stringify([...benchEntries(comparisons), ...figureEntries(figures)], null, 2)}\n`);
   progress(`wrote ${resultsFile} (${((performance.now() - began) / 1000).toFixed(0)} s in all)`);
 }
 

@@ -28,12 +28,28 @@ async function actorFolders(root: string): Promise<string[]> {
   return entries.filter((e) => e.isDirectory()).map((e) => e.name);
 }
 
-/** actors/index.ts, loaded afresh (a query busts the module cache after `mesh new`). */
-async function registeredActors(root: string): Promise<Map<string, Registered>> {
+/**
+ * actors/index.ts, loaded afresh (a query busts the module cache after `mesh new`), and each
+ * registered actor's definition through its factory; an actor whose factory fails is reported
+ * by name, not as a failure of the whole index.
+ */
+async function registeredActors(root: string): Promise<Map<string, Registered | string>> {
   const url = `${pathToFileURL(join(root, "actors", "index.ts")).href}?check=${++loads}`;
-  const module = (await import(url)) as { actors?: Record<string, Registered> };
+  const module = (await import(url)) as { actors?: Record<string, unknown> };
   if (!module.actors || typeof module.actors !== "object") throw new Error("it exports no `actors` record");
-  return new Map(Object.entries(module.actors));
+  const registered = new Map<string, Registered | string>();
+  for (const [name, factory] of Object.entries(module.actors)) {
+    if (typeof factory !== "function") {
+      registered.set(name, "actors/index.ts lists it without a factory (`name: async () => (await import(\"./<name>/actor.ts\")).<name>Actor`)");
+      continue;
+    }
+    try {
+      registered.set(name, (await factory()) as Registered);
+    } catch (error) {
+      registered.set(name, `its factory in actors/index.ts fails: ${firstLine(error)}`);
+    }
+  }
+  return registered;
 }
 
 async function loadContract(root: string, actor: string): Promise<ActorContract | string> {
@@ -46,7 +62,7 @@ async function loadContract(root: string, actor: string): Promise<ActorContract 
   }
 }
 
-async function actorViolations(root: string, actor: string, registered: Map<string, Registered> | undefined, all: readonly string[]): Promise<string[]> {
+async function actorViolations(root: string, actor: string, registered: Map<string, Registered | string> | undefined, all: readonly string[]): Promise<string[]> {
   const dir = join(root, "actors", actor);
   const found: string[] = [];
   if (!ACTOR_NAME.test(actor)) found.push(`the name breaks the naming rule ${ACTOR_NAME} (protocol/subjects.ts)`);
@@ -76,6 +92,7 @@ async function actorViolations(root: string, actor: string, registered: Map<stri
   if (registered) {
     const definition = registered.get(actor);
     if (!definition) found.push("is not registered in actors/index.ts");
+    else if (typeof definition === "string") found.push(definition);
     else {
       if (definition.name !== actor) found.push(`actors/index.ts registers actor "${definition.name}" under the name ${actor}`);
       if (contract && definition.contract !== contract) found.push(`actor.ts does not use the contract exported by protocol/${actor}.ts`);
@@ -88,7 +105,7 @@ async function actorViolations(root: string, actor: string, registered: Map<stri
 /** Checks every actor of the project at `root` against the template. */
 export async function checkProject(root: string): Promise<CheckResult> {
   const violations: string[] = [];
-  let registered: Map<string, Registered> | undefined;
+  let registered: Map<string, Registered | string> | undefined;
   try {
     registered = await registeredActors(root);
   } catch (error) {

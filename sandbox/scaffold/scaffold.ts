@@ -12,22 +12,18 @@ export interface ScaffoldResult {
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
-/** actors/index.ts with the new actor imported and listed; throws when its shape is not the expected one. */
+/** actors/index.ts with the new actor listed as a lazy factory; throws when its shape is not the expected one. */
 export function registerInIndex(source: string, n: ActorNames): string {
   const key = /^[a-z][a-z0-9]*$/.test(n.actor) ? n.actor : `"${n.actor}"`;
   const listed = new RegExp(`^\\s*(${n.actor}|"${n.actor}"|'${n.actor}')\\s*:`, "m");
   if (listed.test(source)) throw new ScaffoldError(`actor ${n.actor} is already registered in actors/index.ts`);
   const start = source.indexOf("export const actors");
   const end = start < 0 ? -1 : source.indexOf("\n};", start);
-  const imports = [...source.matchAll(/^import .*;$/gm)];
-  const lastImport = imports.at(-1);
-  if (end < 0 || !lastImport) {
-    throw new ScaffoldError(`actors/index.ts does not have the expected shape (imports, then \`export const actors = { ... };\`): register ${n.camel}Actor by hand`);
+  if (end < 0) {
+    throw new ScaffoldError(`actors/index.ts does not have the expected shape (\`export const actors = { ... };\`): register ${n.camel}Actor by hand`);
   }
-  const afterImports = lastImport.index + lastImport[0].length;
-  const importLine = `\nimport { ${n.camel}Actor } from "./${n.actor}/actor.ts";`;
-  const entry = `\n  ${key}: ${n.camel}Actor as unknown as ActorDefinition,`;
-  return source.slice(0, afterImports) + importLine + source.slice(afterImports, end) + entry + source.slice(end);
+  const entry = `\n  ${key}: async () => (await import("./${n.actor}/actor.ts")).${n.camel}Actor,`;
+  return source.slice(0, end) + entry + source.slice(end);
 }
 
 /**

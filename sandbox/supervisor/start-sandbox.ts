@@ -2,7 +2,7 @@ import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { actors as registeredActors } from "../../actors/index.ts";
+import { actorNames as registeredActors } from "../../actors/index.ts";
 import { startTestProvider, type TestProvider } from "../provider/test-provider.ts";
 import { provideMongo, provideNats, WORK_DIR, type RunningServer } from "../servers/index.ts";
 import { silentSteps, type StepRunner } from "../demo/progress.ts";
@@ -66,8 +66,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const workDir = options.workDir ?? WORK_DIR;
   const env = options.env ?? process.env;
   const step = options.steps ?? silentSteps;
-  const actorNames = options.actors ?? Object.keys(registeredActors);
-  const unknown = actorNames.filter((name) => !registeredActors[name]);
+  const actorNames = options.actors ?? registeredActors;
+  const unknown = actorNames.filter((name) => !registeredActors.includes(name));
   if (unknown.length) throw new Error(`not in actors/index.ts: ${unknown.join(", ")}`);
   const replicas = options.replicas ?? 2;
   // Databases are named sandbox_<actor> unless told otherwise, so a shared MongoDB stays tidy.
