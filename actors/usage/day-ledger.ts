@@ -99,19 +99,21 @@ export function createDayLedger(store: ActorStore): DayLedger {
   }
 
   async function read(tenant: string, day: string): Promise<UsageCell[]> {
-    // The head and slot 1 at once: a day without slot 1 has none (slots are numbered from 1 without gaps).
-    const [head, first] = await Promise.all([heads.get(tenant, keys.head(day)), getSlot(tenant, day, 1)]);
-    if (!first) return [];
-    // Then the hinted slot and the ones after it at once: usually the hint is the last.
-    let last = first;
-    for (let from = Math.max(head?.slot ?? 1, 2); ; from += PROBE + 1) {
-      const found = await slots.getMany(tenant, Array.from({ length: PROBE + 1 }, (_, i) => keys.slot(day, from + i)));
+    // Usually two round trips of point reads: the head, then its slot and the one after it (the
+    // head is written after each commit, so that one is normally missing).
+    const head = await heads.get(tenant, keys.head(day));
+    let last: UsageSlot | null = null;
+    let from = head?.slot ?? 1;
+    for (;;) {
+      const found = await slots.getMany(tenant, Array.from({ length: PROBE }, (_, i) => keys.slot(day, from + i)));
       const existing = found.filter((slot): slot is UsageSlot => slot !== null && "cells" in slot);
       const newest = existing.at(-1);
-      if (newest && newest.n > last.n) last = newest;
-      if (existing.length < PROBE + 1) break;
+      if (newest && newest.n > (last?.n ?? 0)) last = newest;
+      if (existing.length < PROBE) break;
+      from += PROBE;
     }
-    return last.cells;
+    // A head pointing past what exists (its slots expired) or no slot at the head: nothing to add.
+    return last?.cells ?? [];
   }
 
   async function writeHead(tenant: string, slot: UsageSlot): Promise<void> {
