@@ -107,10 +107,10 @@ export type CapacityStatus = z.infer<typeof CapacityStatus>;
 export const aiCapacityContract = defineContract({
   actor: "ai-capacity",
   requests: {
-    lease: { subject: "ai-capacity.lease", input: LeaseRequest, output: LeaseGrant, mutating: true },
-    settle: { subject: "ai-capacity.settle", input: SettleRequest, output: SettleResult, mutating: true },
-    release: { subject: "ai-capacity.release", input: ReleaseRequest, output: ReleaseResult, mutating: true },
-    signal: { subject: "ai-capacity.signal", input: ProviderSignal, output: ProviderSignalResult },
+    lease: { subject: "ai-capacity.lease", input: LeaseRequest, output: LeaseGrant, mutating: true, role: "lease-holder" },
+    settle: { subject: "ai-capacity.settle", input: SettleRequest, output: SettleResult, mutating: true, role: "lease-holder" },
+    release: { subject: "ai-capacity.release", input: ReleaseRequest, output: ReleaseResult, mutating: true, role: "lease-holder" },
+    signal: { subject: "ai-capacity.signal", input: ProviderSignal, output: ProviderSignalResult, role: "provider-signals" },
     status: { subject: "ai-capacity.status", input: CapacityStatusRequest, output: CapacityStatus },
   },
   events: {},

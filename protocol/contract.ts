@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { Role } from "./roles.ts";
 
 /**
  * A request an actor answers: the subject, the input and output schemas, and whether it
@@ -11,6 +12,13 @@ export interface RequestContract<I extends z.ZodType = z.ZodType, O extends z.Zo
   readonly mutating?: boolean;
   /** Requests that need no tenant header (for example admin listings). Default false. */
   readonly tenantless?: boolean;
+  /**
+   * Only callers holding this role may send it (their NATS user is granted the subject only
+   * then); absent: every caller that declares the actor in `calls` or is granted it.
+   */
+  readonly role?: Role;
+  /** Tenant accounts import this subject, so a tenant-scoped caller may call it (as its own tenant). */
+  readonly tenantFacing?: boolean;
 }
 
 export interface EventContract<S extends z.ZodType = z.ZodType> {

@@ -7,3 +7,4 @@ export * from "./tenants.ts";
 export * from "./ai-capacity.ts";
 export * from "./llm.ts";
 export * from "./usage.ts";
+export * from "./roles.ts";

@@ -77,7 +77,7 @@ export type UsageEvent = z.output<typeof UsageEvent>;
 export const llmContract = defineContract({
   actor: "llm",
   requests: {
-    complete: { subject: "llm.complete", input: CompletionRequest, output: CompletionResult },
+    complete: { subject: "llm.complete", input: CompletionRequest, output: CompletionResult, tenantFacing: true },
   },
   events: {
     usage: { subject: "events.llm.usage", schema: UsageEvent },

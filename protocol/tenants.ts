@@ -58,9 +58,9 @@ export const tenantsContract = defineContract({
   actor: "tenants",
   requests: {
     /** The calling tenant's policy (tenant from the Mw-Tenant header); NOT_FOUND if unknown. */
-    get: { subject: "tenants.get", input: GetTenantRequest, output: TenantPolicy },
+    get: { subject: "tenants.get", input: GetTenantRequest, output: TenantPolicy, tenantFacing: true },
     /** Creates or replaces the tenant's policy, versioned. */
-    put: { subject: "tenants.put", input: PutTenantRequest, output: TenantPolicy, mutating: true },
+    put: { subject: "tenants.put", input: PutTenantRequest, output: TenantPolicy, mutating: true, role: "tenant-admin" },
   },
   events: {
     updated: { subject: "events.tenants.updated", schema: TenantUpdated },

@@ -62,7 +62,7 @@ export const usageContract = defineContract({
   actor: "usage",
   requests: {
     /** The calling tenant's usage and cost for a day range. */
-    report: { subject: "usage.report", input: UsageQuery, output: UsageReport },
+    report: { subject: "usage.report", input: UsageQuery, output: UsageReport, tenantFacing: true },
   },
   events: {
     budgetWarning: { subject: "events.usage.budget-warning", schema: BudgetWarning },

@@ -3,6 +3,8 @@ import { z } from "zod";
 /** Process configuration, parsed once from the environment at start and frozen. */
 export const RuntimeConfigSchema = z.object({
   natsUrl: z.string().min(1).default("nats://127.0.0.1:4222"),
+  /** The process's NATS user credentials (`mesh creds` writes one file per actor); the server refuses anonymous connections. */
+  natsCreds: z.string().min(1).optional(),
   mongoUrl: z.string().min(1).default("mongodb://127.0.0.1:27017/"),
   /** Prefix for every actor database name (tests and side-by-side meshes). */
   databasePrefix: z.string().regex(/^[a-zA-Z0-9_]+$/).optional(),
@@ -19,6 +21,7 @@ export type RuntimeConfig = Readonly<z.infer<typeof RuntimeConfigSchema>>;
 export function runtimeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const parsed = RuntimeConfigSchema.safeParse({
     natsUrl: env.NATS_URL || undefined,
+    natsCreds: env.NATS_CREDS || undefined,
     mongoUrl: env.MONGO_URL || undefined,
     databasePrefix: env.MESHWORK_DB_PREFIX || undefined,
     instanceId: env.MESHWORK_INSTANCE_ID || undefined,

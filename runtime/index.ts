@@ -8,3 +8,5 @@ export { createLogger } from "./observability/logger.ts";
 export { createTenantPolicyCache, type TenantPolicyCache } from "./tenancy/tenant-policy-cache.ts";
 export type * from "./types.ts";
 export { tenantKey } from "./store/tenant-keys.ts";
+export { assertMayActFor, ownerKey, type CallerIdentity } from "./auth/caller-identity.ts";
+export { natsAuthFromCreds, type NatsAuthOptions } from "./auth/nats-credentials.ts";

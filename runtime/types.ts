@@ -6,6 +6,8 @@ import type { Logger } from "pino";
 import type { z } from "zod";
 import type { Document, Filter, IndexDescription } from "mongodb";
 import type { ActorContract, EventContract, RequestContract } from "../protocol/contract.ts";
+import type { Role } from "../protocol/roles.ts";
+import type { CallerIdentity } from "./auth/caller-identity.ts";
 import type { MeshClient } from "./client/mesh-client.ts";
 
 /** Context of one request or one event delivery. */
@@ -21,6 +23,8 @@ export interface WorkContext {
   readonly traceId: string;
   /** The calling service ("" when not given). */
   readonly callerService: string;
+  /** The caller as the NATS server vouches for it (a tenant-scoped caller acts only as its tenant). */
+  readonly caller: CallerIdentity;
   /** Child logger bound to actor, instance, subject, tenant and trace id. */
   readonly log: Logger;
   /** The actor's own database. */
@@ -116,6 +120,14 @@ export interface ActorDefinition<C extends ActorContract = ActorContract> {
   readonly collections: Readonly<Record<string, CollectionSpec>>;
   readonly handlers: { readonly [K in keyof C["requests"]]: RequestHandler<C["requests"][K]> };
   readonly consumers?: readonly ConsumerSpec[];
+  /**
+   * The actors this one sends requests to. Its NATS user may publish only their request
+   * subjects (those with a role only when `roles` names it); `mesh check` fails a call to an
+   * actor that is not listed.
+   */
+  readonly calls?: readonly ActorContract[];
+  /** Privileged roles this actor holds (see protocol/roles.ts). */
+  readonly roles?: readonly Role[];
   readonly limits?: ActorLimits;
   /** Called once after the store is ready and before subscriptions start (e.g. to start a sweeper). */
   readonly onStart?: (context: StartContext) => Promise<void | (() => Promise<void>)>;

@@ -3,6 +3,7 @@ import type { Db } from "mongodb";
 import { durableName, mongoDedupe, parseEventSubject, startEventConsumer } from "../events/index.ts";
 import type { ActorMetrics } from "../observability/metrics.ts";
 import type { ActorDefinition, ConsumerSpec } from "../types.ts";
+import { MESH_CALLER } from "../auth/caller-identity.ts";
 import { Work, type ActorEnvironment } from "./work-context.ts";
 
 const LAG_POLL_MS = 5000;
@@ -40,6 +41,7 @@ export async function startConsumers(options: {
           traceparent: delivery.traceparent,
           traceId: delivery.traceparent.slice(3, 35),
           callerService: "",
+          caller: MESH_CALLER,
         }, delivery.subject);
         try {
           await spec.handler(payload, Object.assign(work, { eventId: delivery.eventId, deliveryCount: delivery.deliveryCount }));

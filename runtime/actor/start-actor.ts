@@ -3,6 +3,7 @@ import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import type { EventContract } from "../../protocol/contract.ts";
+import { natsAuthFromCreds } from "../auth/nats-credentials.ts";
 import { MeshClient } from "../client/mesh-client.ts";
 import type { RuntimeConfig } from "../config.ts";
 import { startServiceApi } from "../discovery/service-api.ts";
@@ -46,7 +47,7 @@ export async function startActor(definition: ActorDefinition, { config, logger }
   const instanceId = config.instanceId ?? randomBytes(8).toString("hex");
   const log = logger ?? createLogger({ actor: definition.name, instance: instanceId, level: config.logLevel });
   const metrics = new ActorMetrics(definition.name, instanceId);
-  const nc = await connect({ servers: config.natsUrl, name: `${definition.name}-${instanceId}`, maxReconnectAttempts: -1,
+  const nc = await connect({ servers: config.natsUrl, ...(config.natsCreds ? natsAuthFromCreds(config.natsCreds) : {}), name: `${definition.name}-${instanceId}`, maxReconnectAttempts: -1,
     // Async stack traces cost two Error objects per request, publish and ack (half the caller's CPU in the bench).
     noAsyncTraces: true });
   const mongo = createMongoClient(config.mongoUrl);

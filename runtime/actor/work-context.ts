@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { z } from "zod";
 import type { EventContract, RequestContract } from "../../protocol/contract.ts";
 import type { MeshClient } from "../client/mesh-client.ts";
+import type { CallerIdentity } from "../auth/caller-identity.ts";
 import { MeshError } from "../errors.ts";
 import type { RequestMeta } from "../request/request-headers.ts";
 import type { ActorStore, AiUsage, ContextMeshClient, WorkContext } from "../types.ts";
@@ -33,6 +34,7 @@ export class Work implements WorkContext {
   readonly traceparent: string;
   readonly traceId: string;
   readonly callerService: string;
+  readonly caller: CallerIdentity;
   readonly store: ActorStore;
   #environment: ActorEnvironment;
   #subject: string;
@@ -50,6 +52,7 @@ export class Work implements WorkContext {
     this.traceparent = meta.traceparent;
     this.traceId = meta.traceId;
     this.callerService = meta.callerService;
+    this.caller = meta.caller;
     this.store = environment.store;
   }
 

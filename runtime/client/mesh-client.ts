@@ -1,4 +1,4 @@
-import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
+import { headers as natsHeaders, PermissionViolationError, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
 import type { z } from "zod";
 import type { ActorContract, RequestContract } from "../../protocol/contract.ts";
 import { ErrorReply } from "../../protocol/errors.ts";
@@ -75,10 +75,14 @@ export class MeshClient {
   readonly #nc: NatsConnection;
   readonly #inbox: ReplyInbox;
   readonly #options: Required<MeshClientOptions>;
+  #closed = false;
+  #stopStatuses: () => void = () => {};
 
   constructor(nc: NatsConnection, options: MeshClientOptions = {}) {
     this.#nc = nc;
     this.#inbox = new ReplyInbox(nc);
+    // Ends with the connection; nothing is left to fail then.
+    this.#watchPermissionErrors().catch(() => undefined);
     this.#options = { service: options.service ?? "", defaultTimeoutMs: options.defaultTimeoutMs ?? 5000, maxAttempts: options.maxAttempts ?? 3 };
   }
 
@@ -105,6 +109,21 @@ export class MeshClient {
     }
   }
 
+  /**
+   * The server answers a publish its permissions deny with an asynchronous -ERR naming the
+   * subject, and drops the message: requests waiting on that subject fail FORBIDDEN at once
+   * instead of running into their deadline.
+   */
+  async #watchPermissionErrors(): Promise<void> {
+    const statuses = this.#nc.status();
+    this.#stopStatuses = () => (statuses as { stop?: () => void }).stop?.();
+    for await (const status of statuses) {
+      if (this.#closed) return;
+      if (status.type !== "error" || !(status.error instanceof PermissionViolationError) || status.error.operation !== "publish") continue;
+      this.#inbox.failSubject(status.error.subject, new MeshError("FORBIDDEN", `not permitted to send to ${status.error.subject}`));
+    }
+  }
+
   #headersFor(options: CallOptions, deadline: number): MsgHdrs {
     const h = natsHeaders();
     h.set(HEADERS.deadline, String(deadline));
@@ -120,7 +139,7 @@ export class MeshClient {
     if (deadline <= Date.now()) return Promise.reject(new MeshError("TIMEOUT", "deadline already passed"));
     return new Promise<Msg>((resolve, reject) => {
       if (!signal) {
-        this.#publish(subject, payload, headers, this.#inbox.expect(deadline, resolve, reject), reject);
+        this.#publish(subject, payload, headers, this.#inbox.expect(subject, deadline, resolve, reject), reject);
         return;
       }
       const onAbort = () => {
@@ -128,6 +147,7 @@ export class MeshClient {
         reject(new MeshError("TIMEOUT", "cancelled"));
       };
       const token = this.#inbox.expect(
+        subject,
         deadline,
         (msg) => {
           signal.removeEventListener("abort", onAbort);
@@ -156,6 +176,8 @@ export class MeshClient {
   }
 
   close(): void {
+    this.#closed = true;
+    this.#stopStatuses();
     this.#inbox.close();
   }
 }

@@ -1,10 +1,11 @@
-import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/nats-core";
+import { createInbox, PermissionViolationError, type Msg, type NatsConnection, type Subscription } from "@nats-io/nats-core";
 import { MeshError } from "../errors.ts";
 
 interface Pending {
   resolve(msg: Msg): void;
   reject(error: MeshError): void;
   deadline: number;
+  subject: string;
 }
 
 const SWEEP_INTERVAL_MS = 10;
@@ -22,9 +23,12 @@ export class ReplyInbox {
   #sweeper: NodeJS.Timeout | undefined;
 
   constructor(nc: NatsConnection) {
-    this.#prefix = `${createInbox()}.`;
+    // The user's permissions allow only its own inbox prefix (nats.js's JetStream reads it the same way).
+    const { options } = nc as unknown as { options?: { inboxPrefix?: string } };
+    this.#prefix = `${createInbox(options?.inboxPrefix)}.`;
     this.#subscription = nc.subscribe(`${this.#prefix}*`, {
       callback: (error, msg) => {
+        if (error instanceof PermissionViolationError) return this.#failAll(new MeshError("FORBIDDEN", "this user may not receive replies on its inbox", { cause: error }));
         if (error) return this.#failAll(new MeshError("UNAVAILABLE", "reply subscription closed", { cause: error, retryAfterMs: 250 }));
         const token = msg.subject.slice(this.#prefix.length);
         const pending = this.#pending.get(token);
@@ -43,9 +47,9 @@ export class ReplyInbox {
    * Registers a pending reply and returns its token; the request goes out with
    * `replySubject(token)`. A token, not an object with a cancel closure: this runs per request.
    */
-  expect(deadline: number, resolve: (msg: Msg) => void, reject: (error: MeshError) => void): string {
+  expect(subject: string, deadline: number, resolve: (msg: Msg) => void, reject: (error: MeshError) => void): string {
     const token = (this.#sequence++).toString(36);
-    this.#pending.set(token, { resolve, reject, deadline });
+    this.#pending.set(token, { resolve, reject, deadline, subject });
     this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
     return token;
   }
@@ -57,6 +61,15 @@ export class ReplyInbox {
   /** Forgets a pending reply (the caller gave up); a late reply is then dropped. */
   cancel(token: string): void {
     this.#pending.delete(token);
+  }
+
+  /** Fails every pending request sent to `subject` (the server refused to take it). */
+  failSubject(subject: string, error: MeshError): void {
+    for (const [token, pending] of this.#pending) {
+      if (pending.subject !== subject) continue;
+      this.#pending.delete(token);
+      pending.reject(error);
+    }
   }
 
   #sweep(): void {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Match, type MsgHdrs } from "@nats-io/nats-core";
 import { HEADER_LIMITS, HEADERS } from "../../protocol/headers.ts";
+import { callerIdentity, type CallerIdentity } from "../auth/caller-identity.ts";
 import { MeshError } from "../errors.ts";
 
 /** What a request's headers say about the work, after validation. */
@@ -11,6 +12,8 @@ export interface RequestMeta {
   readonly traceparent: string;
   readonly traceId: string;
   readonly callerService: string;
+  /** Who sent it, as the server vouches (see runtime/auth/caller-identity.ts). */
+  readonly caller: CallerIdentity;
 }
 
 const MAX_TIMEOUT_MS = 5 * 60_000;
@@ -62,5 +65,6 @@ export function readRequestMeta(headers: MsgHdrs | undefined, now: number, defau
     deadline: parseDeadline(headers, now, defaultTimeoutMs),
     traceparent,
     traceId: traceparent.slice(3, 35),
+    caller: callerIdentity(headers),
   };
 }

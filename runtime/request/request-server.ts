@@ -9,6 +9,7 @@ import { Work, type ActorEnvironment } from "../actor/work-context.ts";
 import { EndpointStats } from "./endpoint-stats.ts";
 import { encodeData, encodeError } from "./reply-codec.ts";
 import { readRequestMeta, type RequestMeta } from "./request-headers.ts";
+import { assertMayActFor } from "../auth/caller-identity.ts";
 import { describeIssues } from "./validation.ts";
 import type { IdempotentRunner } from "./idempotent-runner.ts";
 
@@ -144,12 +145,15 @@ export function startRequestServer(options: {
     try {
       if (msg.data.length > maxPayload) throw new MeshError("BAD_REQUEST", `payload larger than ${maxPayload} bytes`);
       meta = readRequestMeta(msg.headers, now, defaultTimeoutMs);
+      assertMayActFor(meta.caller, meta.tenant);
       if (!meta.tenant && !endpoint.contract.tenantless) throw new MeshError("BAD_REQUEST", "missing Mw-Tenant header");
       if (limit.activeCount + limit.pendingCount >= queueBound) {
         throw new MeshError("OVERLOADED", "replica at its in-flight bound", { retryAfterMs: 50 });
       }
     } catch (error) {
-      return reply(msg, endpoint, started, now + defaultTimeoutMs, { error: toMeshError(error) });
+      const refusal = toMeshError(error);
+      if (refusal.code === "FORBIDDEN") environment.log.warn({ subject: endpoint.contract.subject, reason: refusal.message }, "request refused: caller identity");
+      return reply(msg, endpoint, started, now + defaultTimeoutMs, { error: refusal });
     }
     // Expired on arrival (a caller's clock ahead of ours, or a deadline spent in transit): say so at once.
     if (meta.deadline <= now) return reply(msg, endpoint, started, now + defaultTimeoutMs, { error: EXPIRED_ON_ARRIVAL });
