@@ -25,7 +25,7 @@ export async function startCapacityMesh(servers: TestServers, options: { replica
   await startInProcess(tenantsActor, servers);
   const actor = createAiCapacityActor(parseAiCapacityConfig(options.config ?? {})) as unknown as ActorDefinition;
   for (let replica = 0; replica < (options.replicas ?? 1); replica++) await startInProcess(actor, servers);
-  const nc = await connect({ servers: servers.natsUrl });
+  const nc = await connect(servers.natsOptions());
   // One attempt: the tests look at each answer as the actor gave it, retries would hide them.
   const mesh = new MeshClient(nc, { service: "tests", maxAttempts: 1, defaultTimeoutMs: 30_000 });
   after(async () => {

@@ -66,7 +66,7 @@ export async function startLlmMesh(servers: TestServers, options: MeshOptions = 
     llmReplicas.push(await startActorForTest(createLlmActor({ baseURL: provider.baseURL, apiKey: "test", ...options.llm }), servers));
   }
   if (options.usage) await startActorForTest(createUsageActor(options.usage), servers);
-  const nc = await connect({ servers: servers.natsUrl });
+  const nc = await connect(servers.natsOptions());
   after(() => nc.close());
   const mesh = new MeshClient(nc, { service: "test-app", defaultTimeoutMs: 20_000 });
   const jsm = await jetstreamManager(nc);

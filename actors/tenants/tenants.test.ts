@@ -11,7 +11,7 @@ import { policyEventId } from "./handlers.ts";
 
 const servers = await useTestServers();
 await startInProcess(tenantsActor, servers);
-const nc = await connect({ servers: servers.natsUrl });
+const nc = await connect(servers.natsOptions());
 const mesh = new MeshClient(nc);
 const tenants = actorClient(mesh, tenantsContract);
 after(async () => {

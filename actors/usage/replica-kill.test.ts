@@ -17,7 +17,7 @@ const harness = await startUsageHarness(servers);
 async function startCrashingReplica(crashAfter: number) {
   const child = spawn(process.execPath, ["--import", "tsx", REPLICA_MAIN], {
     env: {
-      ...process.env, NATS_URL: servers.natsUrl, MONGO_URL: servers.mongoUrl, MESHWORK_DB_PREFIX: servers.databasePrefix,
+      ...process.env, NATS_URL: servers.natsUrl, NATS_CREDS: servers.credentials.credsFiles.usage!, MONGO_URL: servers.mongoUrl, MESHWORK_DB_PREFIX: servers.databasePrefix,
       LOG_LEVEL: "warn", METRICS_PORT: "-1", USAGE_CRASH_AFTER: String(crashAfter), USAGE_ACK_WAIT_MS: String(ACK_WAIT_MS),
     },
     stdio: ["ignore", "pipe", "inherit"],

@@ -22,7 +22,7 @@ export function usageEvent(fields: Partial<UsageEvent> & Pick<UsageEvent, "tenan
 /** A client, the tenants actor, and a publisher of llm usage events (as the llm actor would publish them). */
 export async function startUsageHarness(servers: TestServers) {
   await startActorForTest(tenantsActor, servers);
-  const nc = await connect({ servers: servers.natsUrl });
+  const nc = await connect(servers.natsOptions());
   after(() => nc.close());
   const jsm = await jetstreamManager(nc);
   await ensureEventStream(jsm, "llm");

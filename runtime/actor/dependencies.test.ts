@@ -17,7 +17,7 @@ const servers = await useTestServers();
 const mongo = await usePrivateMongo();
 await startInProcess(fixtureActor, { ...servers, mongoUrl: mongo.url }, { instanceId: "deps-a" });
 await startInProcess(fixtureActor, { ...servers, mongoUrl: mongo.url }, { instanceId: "deps-b" });
-const nc = await connect({ servers: servers.natsUrl });
+const nc = await connect(servers.natsOptions());
 const mesh = new MeshClient(nc);
 const fixture = actorClient(mesh, fixtureContract);
 after(async () => {
@@ -62,12 +62,12 @@ test("an idempotent request that succeeded while its reply could not be stored s
 
 test("the stock `nats micro ls` lists the actor with both instances, and `nats req` gets a reply", async () => {
   const natsCli = await goInstall("github.com/nats-io/natscli/nats", NATS_CLI_VERSION, "nats");
-  const { stdout } = await run(natsCli, ["--server", servers.natsUrl, "micro", "ls", "--json"]);
+  const { stdout } = await run(natsCli, ["--server", servers.natsUrl, "--creds", servers.credentials.credsFiles.operator!, "micro", "ls", "--json"]);
   const listed = JSON.parse(stdout) as Array<{ name: string; id: string }>;
   const ids = listed.filter((s) => s.name === "fixture").map((s) => s.id).sort();
   assert.deepEqual(ids, ["deps-a", "deps-b"]);
-  const info = await run(natsCli, ["--server", servers.natsUrl, "micro", "info", "fixture"]);
+  const info = await run(natsCli, ["--server", servers.natsUrl, "--creds", servers.credentials.credsFiles.operator!, "micro", "info", "fixture"]);
   assert.match(info.stdout, /fixture\.echo/);
-  const reply = await run(natsCli, ["--server", servers.natsUrl, "req", "fixture.echo", '{"text":"hi"}', "-H", "Mw-Tenant:acme", "--raw"]);
+  const reply = await run(natsCli, ["--server", servers.natsUrl, "--creds", servers.credentials.credsFiles.operator!, "req", "fixture.echo", '{"text":"hi"}', "-H", "Mw-Tenant:acme", "--raw"]);
   assert.equal(JSON.parse(reply.stdout).text, "hi");
 });

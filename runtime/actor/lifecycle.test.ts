@@ -11,7 +11,7 @@ import { startInProcess, startReplicaProcess } from "../testing/replicas.ts";
 
 const servers = await useTestServers();
 await startInProcess(fixtureActor, servers, { maxInFlight: 64 });
-const nc = await connect({ servers: servers.natsUrl });
+const nc = await connect(servers.natsOptions());
 const mesh = new MeshClient(nc);
 const fixture = actorClient(mesh, fixtureContract);
 const sink = actorClient(mesh, fixtureSinkContract);

@@ -48,7 +48,7 @@ const standIn = defineActor({
 
 const servers = await useTestServers();
 await startInProcess(standIn as unknown as ActorDefinition, servers);
-const nc = await connect({ servers: servers.natsUrl });
+const nc = await connect(servers.natsOptions());
 const mesh = new MeshClient(nc);
 after(async () => {
   mesh.close();

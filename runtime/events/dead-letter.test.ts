@@ -11,7 +11,7 @@ import { startEventConsumer } from "./event-consumer.ts";
 import { connectForTest, eventRecorder, readStream } from "./test-support.ts";
 
 const servers = await useTestServers();
-const nc = await connectForTest(servers.natsUrl);
+const nc = await connectForTest(servers);
 const jsm = await jetstreamManager(nc);
 const js = jsm.jetstream();
 await ensureEventStream(jsm, "orders");

@@ -8,7 +8,7 @@ import { ensureDeadLetterStream, ensureEventStream, ensureEventStreamExists } fr
 import { connectForTest } from "./test-support.ts";
 
 const servers = await useTestServers();
-const nc = await connectForTest(servers.natsUrl);
+const nc = await connectForTest(servers);
 const jsm = await jetstreamManager(nc);
 
 test("the event stream is created with its defaults, and a second ensure changes nothing", async () => {
@@ -24,7 +24,7 @@ test("the event stream is created with its defaults, and a second ensure changes
 });
 
 test("replicas starting at once on two connections both succeed, leaving one stream", async () => {
-  const other = await connectForTest(servers.natsUrl);
+  const other = await connectForTest(servers);
   const otherJsm = await jetstreamManager(other);
   const results = await Promise.all([ensureEventStream(jsm, "ai-gateway"), ensureEventStream(otherJsm, "ai-gateway"), ensureDeadLetterStream(jsm, "ai-gateway"), ensureDeadLetterStream(otherJsm, "ai-gateway")]);
   assert.deepEqual(results.map((info) => info.config.name), ["EVENTS_AI_GATEWAY", "EVENTS_AI_GATEWAY", "DLQ_AI_GATEWAY", "DLQ_AI_GATEWAY"]);

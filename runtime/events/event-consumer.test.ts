@@ -13,7 +13,7 @@ import type { EventDelivery } from "./types.ts";
 import { connectForTest, eventRecorder, gate } from "./test-support.ts";
 
 const servers = await useTestServers();
-const nc = await connectForTest(servers.natsUrl);
+const nc = await connectForTest(servers);
 const jsm = await jetstreamManager(nc);
 await ensureEventStream(jsm, "orders");
 const publisher = createEventPublisher(nc, { actor: "orders" });
@@ -36,7 +36,7 @@ test("two replicas of one durable share 200 events, each processed once", { time
   const bothStarted = gate();
   const recorder = eventRecorder();
   const replica = async (name: "a" | "b") => startEventConsumer({
-    nc: await connectForTest(servers.natsUrl),
+    nc: await connectForTest(servers),
     consumerActor: "billing",
     spec: spec(event),
     onEvent: recorder.listener,
@@ -89,7 +89,7 @@ test("stop() drains: in-flight events are acked, none lost or redelivered to ano
   const startedA: number[] = [];
   const finishedA: number[] = [];
   const replicaA = await startEventConsumer({
-    nc: await connectForTest(servers.natsUrl), consumerActor: "billing", spec: spec(event),
+    nc: await connectForTest(servers), consumerActor: "billing", spec: spec(event),
     process: async (payload) => {
       startedA.push((payload as { n: number }).n);
       if (startedA.length === 5) allInFlight.open();
@@ -101,7 +101,7 @@ test("stop() drains: in-flight events are acked, none lost or redelivered to ano
   await allInFlight.opened;
   const processedB: number[] = [];
   const replicaB = await startEventConsumer({
-    nc: await connectForTest(servers.natsUrl), consumerActor: "billing", spec: spec(event),
+    nc: await connectForTest(servers), consumerActor: "billing", spec: spec(event),
     process: async (payload) => {
       processedB.push((payload as { n: number }).n);
     },

@@ -9,7 +9,7 @@ import { createEventPublisher } from "./event-publisher.ts";
 import { connectForTest, readStream } from "./test-support.ts";
 
 const servers = await useTestServers();
-const nc = await connectForTest(servers.natsUrl);
+const nc = await connectForTest(servers);
 const jsm = await jetstreamManager(nc);
 await ensureEventStream(jsm, "orders");
 
@@ -60,7 +60,7 @@ test("a missing stream gives UNAVAILABLE with a retry hint", async () => {
 });
 
 test("a closed connection gives UNAVAILABLE, not a crash", async () => {
-  const closing = await connectForTest(servers.natsUrl);
+  const closing = await connectForTest(servers);
   const closedPublisher = createEventPublisher(closing, { actor: "orders", timeoutMs: 500 });
   await closing.close();
   await assert.rejects(closedPublisher.publish(Placed, { orderId: "o-4" }), (error) => hasCode(error, "UNAVAILABLE"));

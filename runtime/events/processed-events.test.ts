@@ -16,7 +16,7 @@ const servers = await useTestServers();
 const mongo = new MongoClient(servers.mongoUrl);
 after(() => mongo.close());
 const db = mongo.db(`${servers.databasePrefix}_billing`);
-const nc = await connectForTest(servers.natsUrl);
+const nc = await connectForTest(servers);
 const jsm = await jetstreamManager(nc);
 await ensureEventStream(jsm, "orders");
 const publisher = createEventPublisher(nc, { actor: "orders" });

@@ -4,10 +4,11 @@ import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import type { ConsumerEvent } from "./types.ts";
+import type { TestServers } from "../../sandbox/testing/test-servers.ts";
 
 /** A connection closed after the file's tests. */
-export async function connectForTest(natsUrl: string): Promise<NatsConnection> {
-  const nc = await connect({ servers: natsUrl });
+export async function connectForTest(servers: Pick<TestServers, "natsOptions">): Promise<NatsConnection> {
+  const nc = await connect(servers.natsOptions());
   after(() => (nc.isClosed() ? undefined : nc.close()));
   return nc;
 }

@@ -10,7 +10,7 @@ import { createLogger } from "./logger.ts";
 
 const servers = await useTestServers();
 const replica = await startInProcess(fixtureActor, servers, { metricsPort: 0 });
-const nc = await connect({ servers: servers.natsUrl });
+const nc = await connect(servers.natsOptions());
 const mesh = new MeshClient(nc);
 after(async () => {
   mesh.close();

@@ -10,7 +10,7 @@ import { startInProcess } from "../testing/replicas.ts";
 const servers = await useTestServers();
 await startInProcess(fixtureActor, servers, { instanceId: "idem-a", maxInFlight: 32 });
 await startInProcess(fixtureActor, servers, { instanceId: "idem-b", maxInFlight: 32 });
-const nc = await connect({ servers: servers.natsUrl });
+const nc = await connect(servers.natsOptions());
 const mesh = new MeshClient(nc);
 const fixture = actorClient(mesh, fixtureContract);
 after(async () => {

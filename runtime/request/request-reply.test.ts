@@ -11,7 +11,7 @@ import { startInProcess } from "../testing/replicas.ts";
 const servers = await useTestServers();
 const replicaA = await startInProcess(fixtureActor, servers, { instanceId: "replica-a" });
 const replicaB = await startInProcess(fixtureActor, servers, { instanceId: "replica-b" });
-const nc = await connect({ servers: servers.natsUrl });
+const nc = await connect(servers.natsOptions());
 const mesh = new MeshClient(nc, { service: "tests" });
 const fixture = actorClient(mesh, fixtureContract);
 after(async () => {

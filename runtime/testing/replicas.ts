@@ -7,10 +7,15 @@ import type { TestServers } from "../../sandbox/testing/test-servers.ts";
 
 const FIXTURE_MAIN = fileURLToPath(new URL("./fixture-main.ts", import.meta.url));
 
+/** The actor's own credentials when the mesh has the actor, else the operator's (test fixtures). */
+function credsFor(actor: string, servers: TestServers): string {
+  return servers.credentials.credsFiles[actor] ?? servers.credentials.credsFiles.operator!;
+}
+
 /** Starts an actor replica in this process for a test; stopped by an `after` hook. */
 export async function startInProcess(definition: ActorDefinition, servers: TestServers, overrides: Record<string, unknown> = {}): Promise<RunningActor> {
   const config = Object.freeze(RuntimeConfigSchema.parse({
-    natsUrl: servers.natsUrl, mongoUrl: servers.mongoUrl, databasePrefix: servers.databasePrefix, logLevel: "silent", metricsPort: -1, ...overrides,
+    natsUrl: servers.natsUrl, natsCreds: credsFor(definition.name, servers), mongoUrl: servers.mongoUrl, databasePrefix: servers.databasePrefix, logLevel: "silent", metricsPort: -1, ...overrides,
   }));
   const running = await startActor(definition, { config });
   servers.onCleanup(() => running.stop());
@@ -27,7 +32,7 @@ export interface ReplicaProcess {
 export async function startReplicaProcess(fixture: string, servers: TestServers, env: Record<string, string> = {}): Promise<ReplicaProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", FIXTURE_MAIN, fixture], {
     env: {
-      ...process.env, NATS_URL: servers.natsUrl, MONGO_URL: servers.mongoUrl, MESHWORK_DB_PREFIX: servers.databasePrefix,
+      ...process.env, NATS_URL: servers.natsUrl, NATS_CREDS: credsFor(fixture, servers), MONGO_URL: servers.mongoUrl, MESHWORK_DB_PREFIX: servers.databasePrefix,
       LOG_LEVEL: "warn", METRICS_PORT: "-1", MESHWORK_INSTANCE_ID: `${fixture}-${Math.random().toString(36).slice(2, 8)}`, ...env,
     },
     stdio: ["ignore", "pipe", "inherit"],

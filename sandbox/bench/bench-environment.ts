@@ -7,16 +7,22 @@ import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
+import type { ConnectionOptions } from "@nats-io/nats-core";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { pino, type Logger } from "pino";
 import { createLogger, RuntimeConfigSchema, startActor, type RunningActor } from "../../runtime/index.ts";
 import type { ActorDefinition } from "../../runtime/types.ts";
 import { dropDatabasesWithPrefix, provideMongo, provideNats, WORK_DIR, type RunningServer } from "../servers/index.ts";
+import { natsAuthFromCreds } from "../../runtime/auth/nats-credentials.ts";
+import { OPERATOR_USER } from "../creds/identity-plan.ts";
+import { issueMeshCredentials } from "../creds/mesh-credentials.ts";
 
 export const BENCH_DIR = join(WORK_DIR, "bench");
 
 export interface BenchEnvironment {
   readonly natsUrl: string;
+  /** Connection options of a mesh user (default the operator): authentication is on in the bench too. */
+  natsOptions(user?: string): ConnectionOptions;
   readonly mongoUrl: string;
   readonly databasePrefix: string;
   readonly logFile: string;
@@ -38,7 +44,9 @@ const BENCH_STREAMS = ["EVENTS_BENCH", "DLQ_BENCH_SINK", "BARE_BENCH"];
 
 export async function openBenchEnvironment(): Promise<BenchEnvironment> {
   const serversDir = join(BENCH_DIR, "servers");
-  const nats = await provideNats(process.env, serversDir);
+  const credentials = await issueMeshCredentials(process.env.MESHWORK_CREDS_DIR || join(BENCH_DIR, "creds"));
+  const nats = await provideNats(credentials, process.env, serversDir);
+  const natsOptions = (user = OPERATOR_USER): ConnectionOptions => ({ servers: nats.url, ...natsAuthFromCreds(credentials.credsFiles[user]!) });
   let mongo: RunningServer;
   try {
     mongo = await provideMongo(process.env, serversDir);
@@ -53,6 +61,7 @@ export async function openBenchEnvironment(): Promise<BenchEnvironment> {
 
   return {
     natsUrl: nats.url,
+    natsOptions,
     mongoUrl: mongo.url,
     databasePrefix,
     logFile,
@@ -60,14 +69,14 @@ export async function openBenchEnvironment(): Promise<BenchEnvironment> {
       const logger = createLogger({ actor: definition.name, instance: instanceId, level: "info", destination });
       loggers.push(logger);
       const config = RuntimeConfigSchema.parse({
-        natsUrl: nats.url, mongoUrl: mongo.url, databasePrefix: databasePrefix + databaseSuffix, instanceId, logLevel: "info", metricsPort: 0,
+        natsUrl: nats.url, natsCreds: credentials.credsFiles[definition.name] ?? credentials.credsFiles[OPERATOR_USER], mongoUrl: mongo.url, databasePrefix: databasePrefix + databaseSuffix, instanceId, logLevel: "info", metricsPort: 0,
       });
       return startActor(definition, { config: Object.freeze(config), logger });
     },
     async close() {
       for (const logger of loggers) logger.flush();
       await dropDatabasesWithPrefix(mongo.url, databasePrefix).catch(() => undefined);
-      await deleteStreams(nats.url).catch(() => undefined);
+      await deleteStreams(natsOptions()).catch(() => undefined);
       await nats.stop();
       await mongo.stop();
       for (const server of [nats, mongo]) {
@@ -77,8 +86,8 @@ export async function openBenchEnvironment(): Promise<BenchEnvironment> {
   };
 }
 
-async function deleteStreams(natsUrl: string): Promise<void> {
-  const nc = await connect({ servers: natsUrl, reconnect: false });
+async function deleteStreams(options: ConnectionOptions): Promise<void> {
+  const nc = await connect({ ...options, reconnect: false });
   try {
     const jsm = await jetstreamManager(nc);
     for (const name of BENCH_STREAMS) await jsm.streams.delete(name).catch(() => false);

@@ -164,8 +164,8 @@ async function meshSide(env: BenchEnvironment, nc: NatsConnection, jsm: JetStrea
 }
 
 export async function benchEvents(env: BenchEnvironment, load: EventLoad): Promise<Comparison[]> {
-  const nc = await connect({ servers: env.natsUrl, name: "bench-events" });
-  const monitorNc = await connect({ servers: env.natsUrl, name: "bench-ack-monitor" });
+  const nc = await connect({ ...env.natsOptions(), name: "bench-events" });
+  const monitorNc = await connect({ ...env.natsOptions(), name: "bench-ack-monitor" });
   try {
     const jsm = await jetstreamManager(nc);
     const bare = await bareSide(nc, jsm);

@@ -63,7 +63,7 @@ async function measureLeasePairs(env: BenchEnvironment, client: MeshClient, load
 }
 
 export async function benchLeases(env: BenchEnvironment, load: LoadOptions): Promise<Comparison> {
-  const nc = await connect({ servers: env.natsUrl, name: "bench-leases" });
+  const nc = await connect({ ...env.natsOptions(), name: "bench-leases" });
   // One attempt: a refused or shed call is counted as an error, not hidden by a retry.
   const client = new MeshClient(nc, { service: "bench-caller", maxAttempts: 1, defaultTimeoutMs: 10_000 });
   try {

@@ -30,7 +30,7 @@ function question(index: number): string {
 
 export async function benchLlm(env: BenchEnvironment, load: LoadOptions): Promise<Comparison> {
   const provider = await startTestProvider();
-  const nc = await connect({ servers: env.natsUrl, name: "bench-llm" });
+  const nc = await connect({ ...env.natsOptions(), name: "bench-llm" });
   const client = new MeshClient(nc, { service: "bench-caller", maxAttempts: 1, defaultTimeoutMs: 30_000 });
   const started: Array<{ stop(): Promise<void> }> = [];
   try {

@@ -28,8 +28,8 @@ export interface EchoSide {
  */
 export async function openBareEcho(env: BenchEnvironment, noAsyncTraces = false): Promise<EchoSide> {
   const subject = noAsyncTraces ? "bare.echo-tuned" : "bare.echo";
-  const responder = await connect({ servers: env.natsUrl, name: "bench-bare-responder", noAsyncTraces });
-  const caller = await connect({ servers: env.natsUrl, name: "bench-bare-caller", noAsyncTraces });
+  const responder = await connect({ ...env.natsOptions(), name: "bench-bare-responder", noAsyncTraces });
+  const caller = await connect({ ...env.natsOptions(), name: "bench-bare-caller", noAsyncTraces });
   responder.subscribe(subject, {
     queue: "bare",
     callback: (error, msg) => {
@@ -50,7 +50,7 @@ export async function openBareEcho(env: BenchEnvironment, noAsyncTraces = false)
 /** Calls that a real caller would make: a tenant, a trace context, the default deadline. */
 export async function openMeshEcho(env: BenchEnvironment): Promise<EchoSide> {
   const actor = await env.startActor(benchActor, "bench-echo-1");
-  const caller = await connect({ servers: env.natsUrl, name: "bench-mesh-caller" });
+  const caller = await connect({ ...env.natsOptions(), name: "bench-mesh-caller" });
   const client = new MeshClient(caller, { service: "bench-caller" });
   const payload = benchPayload(0);
   const traceparents = Array.from({ length: 1024 }, () => newTraceparent());

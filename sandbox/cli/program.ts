@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { checkCommand } from "./check-command.ts";
+import { credsCommand, type CredsAction } from "./creds-command.ts";
 import { CliError, type CliIo } from "./cli-io.ts";
 import { newCommand } from "./new-command.ts";
 import { reqCommand, type ReqOptions } from "./req-command.ts";
@@ -48,6 +49,36 @@ function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .action(async (name: string) => {
       done(await newCommand(io, name));
     });
+
+  const creds = program.command("creds")
+    .description("NATS credentials of the mesh: operator, one user per actor (permissions from its definition), services, tenants")
+    .option("--dir <folder>", "credentials folder (default: MESHWORK_CREDS_DIR, else .meshwork/creds)");
+  const inCreds = (action: CredsAction) => credsCommand(io, action, creds.opts<{ dir?: string }>().dir).then(done);
+  creds.command("issue")
+    .description("issue (or re-issue, keeping keys) every creds file and the server auth config from the definitions and grants.json")
+    .action(() => inCreds({ kind: "issue" }));
+  creds.command("add-service")
+    .description("grant a service user (a caller that is not an actor) the request subjects of the given actors")
+    .argument("<name>", "lower-case name with dashes, e.g. billing")
+    .requiredOption("--calls <actors>", "comma-separated actors it may call, e.g. tenants,llm")
+    .option("--role <role...>", "privileged roles: tenant-admin, lease-holder, provider-signals")
+    .option("--expires-in-days <days>", "its credentials stop working after this many days")
+    .action((name: string, options: { calls: string; role?: string[]; expiresInDays?: string }) => inCreds({
+      kind: "add-service", name, calls: options.calls.split(",").map((actor) => actor.trim()).filter(Boolean), roles: options.role ?? [],
+      ...(options.expiresInDays === undefined ? {} : { expiresInDays: Number(options.expiresInDays) }),
+    }));
+  creds.command("add-tenant")
+    .description("an account for a tenant and its tenant-scoped user (may call tenant-facing subjects, only as this tenant)")
+    .argument("<tenant>", "tenant id, e.g. acme")
+    .action((tenant: string) => inCreds({ kind: "add-tenant", tenant }));
+  creds.command("rotate")
+    .description("a new key and creds file for a user; the old key is revoked")
+    .argument("<user>", "user name, e.g. llm, demo-service, tenant-acme")
+    .action((user: string) => inCreds({ kind: "rotate", user }));
+  creds.command("revoke")
+    .description("revoke a user's key and remove its grant (service or tenant)")
+    .argument("<user>", "user name")
+    .action((user: string) => inCreds({ kind: "revoke", user }));
 
   program.command("check")
     .description("check that every actor conforms to the template; prints each violation")

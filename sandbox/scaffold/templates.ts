@@ -208,7 +208,7 @@ import { ${n.camel}Actor } from "./actor.ts";
 
 const servers = await useTestServers();
 await startInProcess(${n.camel}Actor, servers);
-const nc = await connect({ servers: servers.natsUrl });
+const nc = await connect(servers.natsOptions());
 const mesh = new MeshClient(nc, { maxAttempts: 1 });
 const client = actorClient(mesh, ${n.camel}Contract);
 after(async () => {

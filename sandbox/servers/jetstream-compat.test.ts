@@ -7,7 +7,7 @@ import { nanos } from "@nats-io/nats-core";
 import { useTestServers } from "../testing/test-servers.ts";
 
 const servers = await useTestServers();
-const nc: NatsConnection = await connect({ servers: servers.natsUrl });
+const nc: NatsConnection = await connect(servers.natsOptions());
 const jsm: JetStreamManager = await jetstreamManager(nc);
 const js: JetStreamClient = jetstream(nc);
 after(() => nc.close());

@@ -1,9 +1,13 @@
+import type { IssuedCredentials } from "../creds/issue-credentials.ts";
+
 export interface RunningServer {
   readonly kind: "nats" | "mongo";
   readonly url: string;
   readonly logFile?: string;
   readonly dataDir?: string;
   readonly monitorUrl?: string;
+  /** NATS: the credentials it was configured with (its users' creds files). */
+  readonly credentials?: IssuedCredentials;
   /** Stops the server if this process started it; a no-op for servers given by URL. */
   stop(): Promise<void>;
 }

@@ -17,6 +17,8 @@ export interface ReplicaSupervisorOptions {
   readonly logDir: string;
   /** Environment of every replica (NATS_URL, MONGO_URL, OPENAI_BASE_URL, ...). */
   readonly env: Readonly<Record<string, string>>;
+  /** Each actor's own creds file (NATS_CREDS of its replicas); actors missing here use `env`'s. */
+  readonly actorCreds?: Readonly<Record<string, string>>;
   /** How long a starting replica may take to answer (default 2 min: a busy 2-core machine is slow). */
   readonly readyTimeoutMs?: number;
   readonly stopGraceMs?: number;
@@ -47,7 +49,7 @@ export class ReplicaSupervisor {
         stopGraceMs: options.stopGraceMs ?? 15_000,
         onEvent: (event) => options.onEvent?.(event),
         launcher: {
-          spawn: (name, instanceId, logFile) => spawnReplica({ actor: name, instanceId, logFile, env }),
+          spawn: (name, instanceId, logFile) => spawnReplica({ actor: name, instanceId, logFile, env: options.actorCreds?.[name] ? { ...env, NATS_CREDS: options.actorCreds[name] } : env }),
           awaitReady: (name, instanceId, process) => awaitReplicaReady(nc, name, instanceId, process, readyTimeoutMs),
         },
       }));

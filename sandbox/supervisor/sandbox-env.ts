@@ -14,6 +14,8 @@ export const SANDBOX_ENV_FILE = "sandbox.env";
  */
 export interface SandboxEnv {
   readonly NATS_URL: string;
+  /** The operator's credentials (every subject of the mesh account). */
+  readonly NATS_CREDS: string;
   readonly MONGO_URL: string;
   readonly PROVIDER_URL: string;
   readonly OPENAI_BASE_URL: string;

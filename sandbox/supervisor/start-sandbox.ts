@@ -5,6 +5,10 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { actorNames as registeredActors } from "../../actors/index.ts";
 import { startTestProvider, type TestProvider } from "../provider/test-provider.ts";
 import { provideMongo, provideNats, WORK_DIR, type RunningServer } from "../servers/index.ts";
+import { natsAuthFromCreds } from "../../runtime/auth/nats-credentials.ts";
+import { OPERATOR_USER } from "../creds/identity-plan.ts";
+import { issueMeshCredentials } from "../creds/mesh-credentials.ts";
+import { natsContextDir, removeNatsContext, writeNatsContext } from "../creds/nats-context.ts";
 import { silentSteps, type StepRunner } from "../demo/progress.ts";
 import { serveControlChannel } from "./control-channel.ts";
 import { ReplicaSupervisor, type SupervisorEvent } from "./replica-supervisor.ts";
@@ -24,10 +28,22 @@ export interface SandboxOptions {
   readonly readyTimeoutMs?: number;
   readonly steps?: StepRunner;
   readonly onEvent?: (event: SupervisorEvent) => void;
+  /**
+   * Where `mesh creds` output lives; default MESHWORK_CREDS_DIR, else `<workDir>/creds`. A NATS
+   * server given by NATS_URL must have been configured from this folder's nats-auth.conf.
+   */
+  readonly credentialsDir?: string;
+  /** Where the `nats` CLI context goes; default the CLI's own folder (see creds/nats-context.ts). */
+  readonly natsContextDir?: string;
 }
+
+/** The `nats` CLI context the sandbox writes: `nats --context meshwork-sandbox micro ls`. */
+export const SANDBOX_CONTEXT = "meshwork-sandbox";
 
 export interface Sandbox {
   readonly natsUrl: string;
+  /** The operator's creds file (`NATS_CREDS` in sandbox.env). */
+  readonly natsCreds: string;
   readonly mongoUrl: string;
   readonly databasePrefix: string;
   readonly provider: TestProvider;
@@ -82,9 +98,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   };
   try {
+    const credentials = await step("NATS credentials", async (update) => {
+      const issued = await issueMeshCredentials(options.credentialsDir ?? (env.MESHWORK_CREDS_DIR || join(workDir, "creds")));
+      update(issued.dir);
+      return issued;
+    });
+    const operatorCreds = credentials.credsFiles[OPERATOR_USER]!;
     const nats: RunningServer = await step("NATS server with JetStream", async (update) => {
       update(env.NATS_URL ? `joining ${env.NATS_URL}` : "starting (built with Go on first use)");
-      const server = await provideNats(env, join(workDir, "servers"));
+      const server = await provideNats(credentials, env, join(workDir, "servers"));
       update(server.url);
       return server;
     });
@@ -102,7 +124,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return started;
     });
     cleanups.push(() => provider.stop());
-    const nc = await connect({ servers: nats.url, name: "meshwork-sandbox", maxReconnectAttempts: -1 });
+    const nc = await connect({ servers: nats.url, ...natsAuthFromCreds(operatorCreds), name: "meshwork-sandbox", maxReconnectAttempts: -1 });
     cleanups.push(() => nc.drain().catch(() => nc.close()));
 
     let readyCount = 0;
@@ -119,8 +141,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         }
         options.onEvent?.(event);
       },
+      actorCreds: Object.fromEntries(actorNames.map((actor) => [actor, credentials.credsFiles[actor]!])),
       env: {
         NATS_URL: nats.url,
+        NATS_CREDS: operatorCreds,
         MONGO_URL: mongo.url,
         MESHWORK_DB_PREFIX: databasePrefix,
         LOG_LEVEL: options.replicaLogLevel ?? "warn",
@@ -142,8 +166,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
     const control = serveControlChannel(nc, supervisor);
     cleanups.push(async () => control.stop());
+    const contextDir = options.natsContextDir ?? natsContextDir(env);
+    await writeNatsContext(SANDBOX_CONTEXT, { url: nats.url, credsFile: operatorCreds }, contextDir);
+    cleanups.push(() => removeNatsContext(SANDBOX_CONTEXT, contextDir));
     const envFile = await writeSandboxEnv(workDir, {
       NATS_URL: nats.url,
+      NATS_CREDS: operatorCreds,
       MONGO_URL: mongo.url,
       PROVIDER_URL: provider.url,
       OPENAI_BASE_URL: provider.baseURL,
@@ -156,6 +184,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     let stopping: Promise<void> | undefined;
     return {
       natsUrl: nats.url,
+      natsCreds: operatorCreds,
       mongoUrl: mongo.url,
       databasePrefix,
       provider,

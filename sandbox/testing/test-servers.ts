@@ -1,6 +1,12 @@
 import { after } from "node:test";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import type { ConnectionOptions } from "@nats-io/nats-core";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { natsAuthFromCreds } from "../../runtime/auth/nats-credentials.ts";
+import { OPERATOR_USER } from "../creds/identity-plan.ts";
+import type { IssuedCredentials } from "../creds/issue-credentials.ts";
+import { issueMeshCredentials } from "../creds/mesh-credentials.ts";
 import { dropDatabasesWithPrefix, startMongoServer, startNatsServer, WORK_DIR, type RunningServer } from "../servers/index.ts";
 
 export interface TestServers {
@@ -9,6 +15,12 @@ export interface TestServers {
   /** Unique per call: prefix every database name with it so tests never see each other's data. */
   readonly databasePrefix: string;
   readonly nats: RunningServer;
+  /** Every user of this server's mesh: the operator, each actor, `demo-service`, `lease-service`, tenants acme and globex. */
+  readonly credentials: IssuedCredentials;
+  /** Connection options for a user (default the operator, who may do anything in the mesh account). */
+  natsOptions(user?: string): ConnectionOptions;
+  /** A connection as that user, closed by the `after` hook. */
+  connectNats(user?: string, options?: ConnectionOptions): Promise<NatsConnection>;
   /**
    * Registers cleanup that must run while the servers are still up (stopping actor replicas).
    * Runs last-in first-out, before the servers stop. Node runs `after` hooks in the order they
@@ -29,7 +41,12 @@ const testWorkDir = join(WORK_DIR, "test");
  * an `after` registered inside a `before` hook would run at once.
  */
 export async function useTestServers(): Promise<TestServers> {
-  const nats = await startNatsServer(testWorkDir);
+  const credentials = await issueMeshCredentials(join(testWorkDir, `creds-${randomBytes(4).toString("hex")}`), (grants) => ({
+    ...grants,
+    services: { ...grants.services, "lease-service": { calls: ["ai-capacity"], roles: ["lease-holder"] } },
+    tenants: [...grants.tenants, "globex"],
+  }));
+  const nats = await startNatsServer(testWorkDir, { credentials });
   let mongo: RunningServer | undefined;
   let mongoUrl = process.env.MONGO_URL;
   if (!mongoUrl) {
@@ -45,7 +62,20 @@ export async function useTestServers(): Promise<TestServers> {
     await nats.stop();
     await mongo?.stop();
   });
-  return { natsUrl: nats.url, mongoUrl: url, databasePrefix, nats, onCleanup: (cleanup) => cleanups.push(cleanup) };
+  const natsOptions = (user = OPERATOR_USER): ConnectionOptions => {
+    const credsFile = credentials.credsFiles[user];
+    if (!credsFile) throw new Error(`no test credentials for user ${user}`);
+    return { servers: nats.url, ...natsAuthFromCreds(credsFile) };
+  };
+  return {
+    natsUrl: nats.url, mongoUrl: url, databasePrefix, nats, credentials, natsOptions,
+    async connectNats(user, options = {}) {
+      const nc = await connect({ ...natsOptions(user), ...options });
+      cleanups.push(() => nc.close());
+      return nc;
+    },
+    onCleanup: (cleanup) => cleanups.push(cleanup),
+  };
 }
 
 /** A private MongoDB-protocol server that a test may stop and start again (same port, same data). */
