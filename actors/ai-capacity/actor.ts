@@ -1,4 +1,5 @@
 import { aiCapacityContract } from "../../protocol/ai-capacity.ts";
+import { tenantsContract } from "../../protocol/tenants.ts";
 import { createTenantPolicyCache, defineActor } from "../../runtime/index.ts";
 import { aiCapacityConfigFromEnv, parseAiCapacityConfig, retentionOf, type AiCapacityConfig } from "./config.ts";
 import { createLeaseHandler } from "./lease.ts";
@@ -19,6 +20,8 @@ export function createAiCapacityActor(settings: AiCapacityConfig = parseAiCapaci
     description: "Leased token buckets per tenant, service and model; per-tenant budgets; adaptive provider capacity",
     contract: aiCapacityContract,
     collections: COLLECTION_SPECS,
+    // Tenant policies (limits, budgets) through the policy cache.
+    calls: [tenantsContract],
     handlers: {
       lease: createLeaseHandler(settings, policies),
       settle: finish.settle,

@@ -44,6 +44,11 @@ export interface OpenLease {
   readonly outputNanoUsd: number;
   readonly createdAt: number;
   readonly expiresAt: number;
+  /**
+   * Who took it (`ownerKey` of the server-vouched caller): only that caller may settle or release
+   * it, so a lease id is not a bearer token. Absent on leases stored before owners were kept.
+   */
+  readonly owner?: string;
 }
 
 export interface Settlement {
@@ -56,6 +61,7 @@ export interface FinishedLease {
   readonly id: string;
   state: "settled" | "released" | "expired";
   readonly at: number;
+  readonly owner?: string;
   /** Kept while expired: a late settle still charges what was spent. */
   lease?: OpenLease;
   settlement?: Settlement;

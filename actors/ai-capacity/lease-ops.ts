@@ -71,11 +71,12 @@ function returnToBuckets(state: CapacityState, lease: OpenLease, amount: BucketA
  * grant returned, so the end state is the same as if it had been settled in time. A settled
  * lease answers its first settlement again; a released one cannot be settled.
  */
-export function settle(leaseId: string, usage: Usage, retention: Retention) {
+export function settle(leaseId: string, usage: Usage, retention: Retention, owner: string) {
   return (state: CapacityState, now: number): SettleOutcome => {
     const used = { tokens: usage.promptTokens + usage.completionTokens, requests: usage.requests };
     const index = state.open.findIndex((lease) => lease.id === leaseId);
     if (index >= 0) {
+      assertOwner(state.open[index]!, owner);
       const [lease] = state.open.splice(index, 1) as [OpenLease];
       const cost = costNanoUsd(lease, usage);
       const budget = budgetOf(state, lease.period);
@@ -83,11 +84,12 @@ export function settle(leaseId: string, usage: Usage, retention: Retention) {
       budget.reservedNanoUsd -= lease.reservedNanoUsd;
       returnToBuckets(state, lease, { tokens: lease.tokens - used.tokens, requests: lease.requests - used.requests }, now);
       const settlement: Settlement = { from: "open", costNanoUsd: cost, returnedTokens: lease.tokens - used.tokens };
-      state.finished.push({ id: leaseId, state: "settled", at: now, settlement });
+      state.finished.push({ id: leaseId, state: "settled", at: now, settlement, ...ownerOf(lease) });
       compact(state, now, retention);
       return { settlement, alreadySettled: false };
     }
     const finished = findFinished(state, leaseId);
+    assertOwner(finished, owner);
     if (finished.state === "settled" && finished.settlement) return { settlement: finished.settlement, alreadySettled: true };
     if (finished.state === "released" || !finished.lease) throw new MeshError("CONFLICT", "the lease was released; it cannot be settled");
     const lease = finished.lease;
@@ -101,6 +103,15 @@ export function settle(leaseId: string, usage: Usage, retention: Retention) {
     compact(state, now, retention);
     return { settlement, alreadySettled: false };
   };
+}
+
+/** A lease settles or releases only for the caller that took it (leases without an owner: anyone). */
+function assertOwner(lease: { readonly owner?: string }, owner: string): void {
+  if (lease.owner !== undefined && lease.owner !== owner) throw new MeshError("FORBIDDEN", "the lease was taken by another caller");
+}
+
+function ownerOf(lease: { readonly owner?: string }): { owner?: string } {
+  return lease.owner === undefined ? {} : { owner: lease.owner };
 }
 
 function findFinished(state: CapacityState, leaseId: string): FinishedLease {
@@ -117,18 +128,21 @@ function unreserve(state: CapacityState, lease: OpenLease, now: number): void {
 /**
  * Returns an open lease's whole grant and reservation; an expired one (charged its reservation)
  * gets the charge back and its grant returned. False if it was already settled or released.
+ * Only for the caller that took the lease.
  */
-export function release(leaseId: string, retention: Retention) {
+export function release(leaseId: string, retention: Retention, owner: string) {
   return (state: CapacityState, now: number): boolean => {
     const index = state.open.findIndex((lease) => lease.id === leaseId);
     if (index >= 0) {
+      assertOwner(state.open[index]!, owner);
       const [lease] = state.open.splice(index, 1) as [OpenLease];
       unreserve(state, lease, now);
-      state.finished.push({ id: leaseId, state: "released", at: now });
+      state.finished.push({ id: leaseId, state: "released", at: now, ...ownerOf(lease) });
       compact(state, now, retention);
       return true;
     }
     const finished = findFinished(state, leaseId);
+    assertOwner(finished, owner);
     if (finished.state !== "expired" || !finished.lease) return false;
     budgetOf(state, finished.lease.period).spentNanoUsd -= finished.lease.reservedNanoUsd;
     returnToBuckets(state, finished.lease, { tokens: finished.lease.tokens, requests: finished.lease.requests }, now);
@@ -154,7 +168,7 @@ export function expireDue(retention: Retention) {
       const budget = budgetOf(state, lease.period);
       budget.reservedNanoUsd -= lease.reservedNanoUsd;
       budget.spentNanoUsd += lease.reservedNanoUsd;
-      state.finished.push({ id: lease.id, state: "expired", at: now, lease });
+      state.finished.push({ id: lease.id, state: "expired", at: now, lease, ...ownerOf(lease) });
     }
     compact(state, now, retention);
     return due.map((lease) => lease.id);

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import type { aiCapacityContract, LeaseGrant } from "../../protocol/ai-capacity.ts";
 import type { TenantPolicy } from "../../protocol/tenants.ts";
-import { isMeshError, MeshError, type WorkContext, type TenantPolicyCache } from "../../runtime/index.ts";
+import { isMeshError, MeshError, ownerKey, type WorkContext, type TenantPolicyCache } from "../../runtime/index.ts";
 import { fitsCapacity } from "./bucket-math.ts";
 import { planBuckets, type PlannedBucket } from "./bucket-plan.ts";
 import { periodKey, type OpenLease } from "./capacity-state.ts";
@@ -60,7 +60,7 @@ export function createLeaseHandler(config: AiCapacityConfig, policies: TenantPol
     const lease: OpenLease = {
       id: randomUUID(), service: input.service, model: input.model, period: periodKey(policy.budget.period, now),
       tokens: input.estimatedTokens, requests: input.requests, reservedNanoUsd: reservationNanoUsd(perToken, input.estimatedTokens),
-      ...perToken, createdAt: now, expiresAt: now + (input.callTimeoutMs ?? 0) + config.leaseTtlMs,
+      ...perToken, createdAt: now, expiresAt: now + (input.callTimeoutMs ?? 0) + config.leaseTtlMs, owner: ownerKey(context.caller),
     };
     // The expiry entry is written while the health is read, and before the grant: a granted lease
     // always has the entry that lets a sweeper expire it. A refused lease's entry is removed (or,

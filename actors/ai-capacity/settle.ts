@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { aiCapacityContract, ReleaseResult, SettleResult } from "../../protocol/ai-capacity.ts";
-import type { WorkContext } from "../../runtime/index.ts";
+import { ownerKey, type WorkContext } from "../../runtime/index.ts";
 import { retentionOf, type AiCapacityConfig } from "./config.ts";
 import { CAPACITY_KEY, ledgersOf } from "./ledgers.ts";
 import { release, settle } from "./lease-ops.ts";
@@ -19,7 +19,7 @@ export function createFinishHandlers(config: AiCapacityConfig) {
   return {
     async settle(input: SettleInput, context: WorkContext): Promise<SettleResult> {
       const usage = { promptTokens: input.promptTokens, completionTokens: input.completionTokens, requests: input.requests };
-      const outcome = await ledgersOf(context.store).capacity.update(context.tenant, CAPACITY_KEY, settle(input.leaseId, usage, retention));
+      const outcome = await ledgersOf(context.store).capacity.update(context.tenant, CAPACITY_KEY, settle(input.leaseId, usage, retention, ownerKey(context.caller)));
       if (!outcome.alreadySettled && outcome.settlement.from === "open") forgetExpiry(context, input.leaseId);
       return {
         leaseId: input.leaseId,
@@ -30,7 +30,7 @@ export function createFinishHandlers(config: AiCapacityConfig) {
     },
 
     async release(input: ReleaseInput, context: WorkContext): Promise<ReleaseResult> {
-      const released = await ledgersOf(context.store).capacity.update(context.tenant, CAPACITY_KEY, release(input.leaseId, retention));
+      const released = await ledgersOf(context.store).capacity.update(context.tenant, CAPACITY_KEY, release(input.leaseId, retention, ownerKey(context.caller)));
       if (released) forgetExpiry(context, input.leaseId);
       return { leaseId: input.leaseId, released };
     },

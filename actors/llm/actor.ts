@@ -1,4 +1,6 @@
+import { aiCapacityContract } from "../../protocol/ai-capacity.ts";
 import { llmContract } from "../../protocol/llm.ts";
+import { tenantsContract } from "../../protocol/tenants.ts";
 import { createTenantPolicyCache, defineActor } from "../../runtime/index.ts";
 import { createCompleteHandler } from "./complete.ts";
 import { COMPLETION_CACHE } from "./completion-cache.ts";
@@ -42,6 +44,9 @@ export function createLlmActor(configInput: LlmConfig | LlmConfigInput = {}) {
       [EVENT_OUTBOX]: { tenantOwned: false },
     },
     handlers: { complete: createCompleteHandler({ config, client, breakers, policies }) },
+    // Policies from tenants; leases, settlement and provider signals from ai-capacity.
+    calls: [tenantsContract, aiCapacityContract],
+    roles: ["lease-holder", "provider-signals"],
     // Completions wait on the provider for seconds: many may be in flight at little cost.
     limits: { maxInFlight: 128, defaultTimeoutMs: 30_000 },
     async onStart(start) {

@@ -1,5 +1,6 @@
 import { llmContract } from "../../protocol/llm.ts";
 import { usageContract } from "../../protocol/usage.ts";
+import { tenantsContract } from "../../protocol/tenants.ts";
 import { consumeEvent, createTenantPolicyCache, defineActor } from "../../runtime/index.ts";
 import { createBudgetWarnings } from "./budget-warnings.ts";
 import { parseUsageConfig, usageConfigFromEnv, type UsageConfig, type UsageConfigInput } from "./config.ts";
@@ -33,6 +34,8 @@ export function createUsageActor(configInput: UsageConfig | UsageConfigInput = {
       [BUDGET_WARNINGS]: { tenantOwned: true, expires: true },
     },
     handlers: { report: createReportUsage((context) => ledger.dayLedger(context.store)) },
+    // Tenant budgets, for the warnings.
+    calls: [tenantsContract],
     consumers: [consumeEvent({
       event: llmContract.events.usage,
       handler: consumeUsage,
