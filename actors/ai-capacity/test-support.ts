@@ -1,6 +1,5 @@
 /** Shared setup of the ai-capacity tests: tenants plus ai-capacity replicas on real servers. */
 import { after } from "node:test";
-import { connect } from "@nats-io/transport-node";
 import { aiCapacityContract } from "../../protocol/ai-capacity.ts";
 import { tenantsContract, type TenantPolicyFields } from "../../protocol/tenants.ts";
 import { actorClient, isMeshError, MeshClient, type ActorDefinition } from "../../runtime/index.ts";
@@ -25,7 +24,7 @@ export async function startCapacityMesh(servers: TestServers, options: { replica
   await startInProcess(tenantsActor, servers);
   const actor = createAiCapacityActor(parseAiCapacityConfig(options.config ?? {})) as unknown as ActorDefinition;
   for (let replica = 0; replica < (options.replicas ?? 1); replica++) await startInProcess(actor, servers);
-  const nc = await connect(servers.natsOptions());
+  const nc = await servers.connectNats();
   // One attempt: the tests look at each answer as the actor gave it, retries would hide them.
   const mesh = new MeshClient(nc, { service: "tests", maxAttempts: 1, defaultTimeoutMs: 30_000 });
   after(async () => {

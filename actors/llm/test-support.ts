@@ -1,7 +1,6 @@
 /** Helpers for the llm and usage actors' tests (not imported by the actors themselves). */
 import { after } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { aiCapacityContract } from "../../protocol/ai-capacity.ts";
 import { llmContract, UsageEvent } from "../../protocol/llm.ts";
@@ -66,7 +65,7 @@ export async function startLlmMesh(servers: TestServers, options: MeshOptions = 
     llmReplicas.push(await startActorForTest(createLlmActor({ baseURL: provider.baseURL, apiKey: "test", ...options.llm }), servers));
   }
   if (options.usage) await startActorForTest(createUsageActor(options.usage), servers);
-  const nc = await connect(servers.natsOptions());
+  const nc = await servers.connectNats();
   after(() => nc.close());
   const mesh = new MeshClient(nc, { service: "test-app", defaultTimeoutMs: 20_000 });
   const jsm = await jetstreamManager(nc);

@@ -1,6 +1,5 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { tenantsContract, type TenantPolicyFields } from "../../protocol/tenants.ts";
 import { actorClient, isMeshError, MeshClient } from "../../runtime/index.ts";
@@ -11,7 +10,7 @@ import { policyEventId } from "./handlers.ts";
 
 const servers = await useTestServers();
 await startInProcess(tenantsActor, servers);
-const nc = await connect(servers.natsOptions());
+const nc = await servers.connectNats();
 const mesh = new MeshClient(nc);
 const tenants = actorClient(mesh, tenantsContract);
 after(async () => {

@@ -1,7 +1,6 @@
 /** Helpers for the usage actor's tests: synthetic llm usage events and a clean start. */
 import { after } from "node:test";
 import { randomUUID } from "node:crypto";
-import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { llmContract, type UsageEvent } from "../../protocol/llm.ts";
 import { tenantsContract } from "../../protocol/tenants.ts";
@@ -22,7 +21,7 @@ export function usageEvent(fields: Partial<UsageEvent> & Pick<UsageEvent, "tenan
 /** A client, the tenants actor, and a publisher of llm usage events (as the llm actor would publish them). */
 export async function startUsageHarness(servers: TestServers) {
   await startActorForTest(tenantsActor, servers);
-  const nc = await connect(servers.natsOptions());
+  const nc = await servers.connectNats();
   after(() => nc.close());
   const jsm = await jetstreamManager(nc);
   await ensureEventStream(jsm, "llm");

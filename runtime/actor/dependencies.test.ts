@@ -5,7 +5,6 @@ import { execFile } from "node:child_process";
 import { once } from "node:events";
 import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect } from "@nats-io/transport-node";
 import { goInstall, NATS_CLI_VERSION } from "../../sandbox/servers/cache.ts";
 import { usePrivateMongo, useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { actorClient, isMeshError, MeshClient } from "../index.ts";
@@ -17,7 +16,7 @@ const servers = await useTestServers();
 const mongo = await usePrivateMongo();
 await startInProcess(fixtureActor, { ...servers, mongoUrl: mongo.url }, { instanceId: "deps-a" });
 await startInProcess(fixtureActor, { ...servers, mongoUrl: mongo.url }, { instanceId: "deps-b" });
-const nc = await connect(servers.natsOptions());
+const nc = await servers.connectNats();
 const mesh = new MeshClient(nc);
 const fixture = actorClient(mesh, fixtureContract);
 after(async () => {

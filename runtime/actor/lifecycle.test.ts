@@ -2,7 +2,6 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { actorClient, MeshClient } from "../index.ts";
@@ -11,7 +10,7 @@ import { startInProcess, startReplicaProcess } from "../testing/replicas.ts";
 
 const servers = await useTestServers();
 await startInProcess(fixtureActor, servers, { maxInFlight: 64 });
-const nc = await connect(servers.natsOptions());
+const nc = await servers.connectNats();
 const mesh = new MeshClient(nc);
 const fixture = actorClient(mesh, fixtureContract);
 const sink = actorClient(mesh, fixtureSinkContract);

@@ -5,7 +5,6 @@
 import { test, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect } from "@nats-io/transport-node";
 import { aiCapacityContract } from "../../protocol/ai-capacity.ts";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { defineActor, hasCode, MeshClient, MeshError, type ActorDefinition } from "../index.ts";
@@ -48,7 +47,7 @@ const standIn = defineActor({
 
 const servers = await useTestServers();
 await startInProcess(standIn as unknown as ActorDefinition, servers);
-const nc = await connect(servers.natsOptions());
+const nc = await servers.connectNats();
 const mesh = new MeshClient(nc);
 after(async () => {
   mesh.close();

@@ -1,16 +1,12 @@
 /** Helpers shared by this folder's tests (not exported from index.ts). */
-import { after } from "node:test";
-import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import type { ConsumerEvent } from "./types.ts";
 import type { TestServers } from "../../sandbox/testing/test-servers.ts";
 
-/** A connection closed after the file's tests. */
-export async function connectForTest(servers: Pick<TestServers, "natsOptions">): Promise<NatsConnection> {
-  const nc = await connect(servers.natsOptions());
-  after(() => (nc.isClosed() ? undefined : nc.close()));
-  return nc;
+/** A connection as the operator, closed before the servers stop. */
+export async function connectForTest(servers: Pick<TestServers, "connectNats">): Promise<NatsConnection> {
+  return servers.connectNats();
 }
 
 /** Every message stored in a stream, oldest first. */

@@ -1,7 +1,6 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
-import { connect } from "@nats-io/transport-node";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { actorClient, MeshClient } from "../index.ts";
 import { fixtureActor, fixtureContract } from "../testing/fixture-actors.ts";
@@ -10,7 +9,7 @@ import { createLogger } from "./logger.ts";
 
 const servers = await useTestServers();
 const replica = await startInProcess(fixtureActor, servers, { metricsPort: 0 });
-const nc = await connect(servers.natsOptions());
+const nc = await servers.connectNats();
 const mesh = new MeshClient(nc);
 after(async () => {
   mesh.close();

@@ -1,7 +1,6 @@
 import { once } from "node:events";
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "@nats-io/transport-node";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { actorClient, isMeshError, MeshClient } from "../index.ts";
 import { fixtureActor, fixtureContract, fixtureEvents } from "../testing/fixture-actors.ts";
@@ -10,7 +9,7 @@ import { startInProcess } from "../testing/replicas.ts";
 const servers = await useTestServers();
 await startInProcess(fixtureActor, servers, { instanceId: "idem-a", maxInFlight: 32 });
 await startInProcess(fixtureActor, servers, { instanceId: "idem-b", maxInFlight: 32 });
-const nc = await connect(servers.natsOptions());
+const nc = await servers.connectNats();
 const mesh = new MeshClient(nc);
 const fixture = actorClient(mesh, fixtureContract);
 after(async () => {

@@ -1,6 +1,5 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "@nats-io/transport-node";
 import { headers } from "@nats-io/nats-core";
 import pLimit from "p-limit";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
@@ -11,7 +10,7 @@ import { startInProcess } from "../testing/replicas.ts";
 const servers = await useTestServers();
 const replicaA = await startInProcess(fixtureActor, servers, { instanceId: "replica-a" });
 const replicaB = await startInProcess(fixtureActor, servers, { instanceId: "replica-b" });
-const nc = await connect(servers.natsOptions());
+const nc = await servers.connectNats();
 const mesh = new MeshClient(nc, { service: "tests" });
 const fixture = actorClient(mesh, fixtureContract);
 after(async () => {

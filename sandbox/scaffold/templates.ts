@@ -199,7 +199,6 @@ text up to 10,000 characters. Stateless: scale with \`mesh scale ${n.actor} N\`.
 export function testTemplate(n: ActorNames): string {
   return `import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "@nats-io/transport-node";
 import { ${n.camel}Contract } from "../../protocol/${n.actor}.ts";
 import { actorClient, isMeshError, MeshClient } from "../../runtime/index.ts";
 import { startInProcess } from "../../runtime/testing/replicas.ts";
@@ -208,7 +207,7 @@ import { ${n.camel}Actor } from "./actor.ts";
 
 const servers = await useTestServers();
 await startInProcess(${n.camel}Actor, servers);
-const nc = await connect(servers.natsOptions());
+const nc = await servers.connectNats();
 const mesh = new MeshClient(nc, { maxAttempts: 1 });
 const client = actorClient(mesh, ${n.camel}Contract);
 after(async () => {

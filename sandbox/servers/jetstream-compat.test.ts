@@ -1,13 +1,13 @@
 /** The JetStream behaviour the runtime's events rely on, against a real nats-server. */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
 import { useTestServers } from "../testing/test-servers.ts";
 
 const servers = await useTestServers();
-const nc: NatsConnection = await connect(servers.natsOptions());
+const nc: NatsConnection = await servers.connectNats();
 const jsm: JetStreamManager = await jetstreamManager(nc);
 const js: JetStreamClient = jetstream(nc);
 after(() => nc.close());
