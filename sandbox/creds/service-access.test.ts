@@ -22,7 +22,7 @@ test("a trusted service reads any tenant's policy and runs completions for any t
   assert.equal((await tenants.get({}, { tenant: "acme" })).displayName, TEST_POLICY.displayName);
   assert.equal((await tenants.get({}, { tenant: "globex" })).version, 1);
   const answer = await llm.complete(ask("hello"), { tenant: "globex", timeoutMs: 20_000 });
-  assert.ok(answer.content.length > 0);
+  assert.ok(answer.content);
 });
 
 test("tenants.put needs the tenant-admin role: FORBIDDEN at once, long before the deadline, and nothing changes", async () => {
