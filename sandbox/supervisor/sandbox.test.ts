@@ -22,6 +22,8 @@ const sandbox = await startSandbox({
   replicas: 2,
   env: { NATS_URL: servers.natsUrl, MONGO_URL: servers.mongoUrl },
   databasePrefix: servers.databasePrefix,
+  credentialsDir: servers.credentials.dir,
+  natsContextDir: join(workDir, "config", "nats", "context"),
   onEvent: (event) => listeners.forEach((listener) => listener(event)),
 });
 // Steady tenants.get traffic from one simulated service, about 20 requests a second.
@@ -47,7 +49,7 @@ function nextEvent(matches: (event: SupervisorEvent) => boolean): Promise<Superv
 async function mesh(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  const code = await runMesh(argv, { root: CHECKOUT_ROOT, env: { NATS_URL: sandbox.natsUrl }, out: (t) => void (out += t), err: (t) => void (err += t) });
+  const code = await runMesh(argv, { root: CHECKOUT_ROOT, env: { NATS_URL: sandbox.natsUrl, NATS_CREDS: sandbox.natsCreds }, out: (t) => void (out += t), err: (t) => void (err += t) });
   return { code, out, err };
 }
 
@@ -60,6 +62,7 @@ test("the sandbox announces itself in sandbox.env and refuses to start twice on 
   assert.equal(env?.MONGO_URL, servers.mongoUrl);
   assert.equal(env?.OPENAI_BASE_URL, sandbox.provider.baseURL);
   assert.equal(env?.MESHWORK_SANDBOX_PID, String(process.pid));
+  assert.equal(env?.NATS_CREDS, servers.credentials.credsFiles.operator);
   await assert.rejects(startSandbox({ workDir, env: { NATS_URL: servers.natsUrl, MONGO_URL: servers.mongoUrl } }), /a sandbox is already running/);
   assert.equal(await instances(), 2);
 });
