@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { rmSync } from "node:fs";
 import { actors } from "../../actors/index.ts";
 import type { Role } from "../../protocol/roles.ts";
-import { GRANTS_FILE, readGrants, ServiceGrant, writeGrants, type Grants } from "./grants.ts";
+import { Grants, GRANTS_FILE, readGrants, ServiceGrant, writeGrants } from "./grants.ts";
 import { planIdentities } from "./identity-plan.ts";
 import { userKeyName, type IssuedCredentials } from "./issue-credentials.ts";
 import { KeyStore } from "./key-store.ts";
@@ -16,11 +16,13 @@ import { TenantId } from "../../protocol/tenants.ts";
 
 export class CredsError extends Error {}
 
+/** Applies a change to grants.json only when the result is valid; otherwise nothing is written. */
 function updateGrants(dir: string, change: (grants: Grants) => Grants): Grants {
   const file = join(dir, GRANTS_FILE);
-  const grants = change(readGrants(file));
-  writeGrants(file, grants);
-  return grants;
+  const parsed = Grants.safeParse(change(readGrants(file)));
+  if (!parsed.success) throw new CredsError(`invalid grants: ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`);
+  writeGrants(file, parsed.data);
+  return parsed.data;
 }
 
 export interface ServiceRequest {

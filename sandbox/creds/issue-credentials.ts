@@ -3,9 +3,9 @@
  * (exports, imports, JetStream, revocations), one `.creds` file per user, and the server's
  * auth configuration (`nats-auth.conf`: operator, system account, preloaded account JWTs).
  */
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { encodeAccount, encodeOperator, encodeUser, fmtCreds, type Account, type KeyPair, type User } from "@nats-io/jwt";
+import { decode, encodeAccount, encodeOperator, encodeUser, fmtCreds, type Account, type KeyPair, type Operator, type User } from "@nats-io/jwt";
 import type { ActorDefinition } from "../../runtime/index.ts";
 import type { Grants } from "./grants.ts";
 import { MESH_ACCOUNT, SYSTEM_ACCOUNT, planIdentities, type PlannedAccount, type PlannedUser } from "./identity-plan.ts";
@@ -52,6 +52,22 @@ function userClaims(user: PlannedUser): Partial<User> {
   };
 }
 
+/**
+ * The operator JWT is written once and kept: nats-server refuses a configuration reload that
+ * changes its trusted operator, and a re-signed JWT (new iat) counts as a change.
+ */
+async function operatorToken(dir: string, operator: KeyPair, systemAccount: string): Promise<string> {
+  const file = join(dir, "keys", "operator.jwt");
+  if (existsSync(file)) {
+    const kept = readFileSync(file, "utf8").trim();
+    const claims = decode<Operator>(kept);
+    if (claims.sub === operator.getPublicKey() && claims.nats.system_account === systemAccount) return kept;
+  }
+  const token = await encodeOperator(OPERATOR_NAME, operator, { system_account: systemAccount });
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
 /** Issues every credential of the mesh into `dir`; keys already there are kept. */
 export async function issueCredentials(dir: string, actors: Readonly<Record<string, ActorDefinition>>, grants: Grants): Promise<IssuedCredentials> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -67,7 +83,7 @@ export async function issueCredentials(dir: string, actors: Readonly<Record<stri
     accountKeys.set(account.name, key);
     accountJwts[key.getPublicKey()] = await encodeAccount(account.name, key, accountClaims(account, mesh, grants.revoked), { signer: operator });
   }
-  const operatorJwt = await encodeOperator(OPERATOR_NAME, operator, { system_account: system.getPublicKey() });
+  const operatorJwt = await operatorToken(dir, operator, system.getPublicKey());
 
   const credsFiles: Record<string, string> = {};
   const userKeys: Record<string, string> = {};

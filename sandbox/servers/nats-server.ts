@@ -68,5 +68,5 @@ export async function startNatsServer(workDir: string, { credentials, readyTimeo
     await proc.stop(1000);
     throw new Error(`nats-server did not become ready within ${readyTimeoutMs} ms; see its log at ${logFile}`);
   }
-  return { kind: "nats", url, credentials, monitorUrl: `http://127.0.0.1:${monitorPort}`, logFile, dataDir: dir, stop: () => proc.stop() };
+  return { kind: "nats", url, credentials, reload: () => proc.signal?.("SIGHUP") ?? false, monitorUrl: `http://127.0.0.1:${monitorPort}`, logFile, dataDir: dir, stop: () => proc.stop() };
 }

@@ -24,6 +24,8 @@ export interface SupervisedProcess {
   readonly logFile: string;
   readonly exited: Promise<number | null>;
   hasExited(): boolean;
+  /** Sends a signal to the program itself (not its watchdog); false when it is gone. */
+  signal?(signal: NodeJS.Signals): boolean;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export function spawnSupervised(name: string, binary: string, args: string[], lo
     logFile,
     exited,
     hasExited: () => exitedFlag,
+    signal: (signal) => !exitedFlag && signalFromPidFile(pidFile, signal),
     async stop(graceMs = 5000) {
       if (exitedFlag) return;
       child.ref(); // keep the event loop alive until the server is really gone
@@ -101,11 +104,17 @@ export function spawnSupervised(name: string, binary: string, args: string[], lo
 }
 
 function killFromPidFile(pidFile: string): void {
+  signalFromPidFile(pidFile, "SIGKILL");
+}
+
+function signalFromPidFile(pidFile: string, signal: NodeJS.Signals): boolean {
   try {
     const pid = Number(readFileSync(pidFile, "utf8").trim());
-    if (pid > 0) process.kill(pid, "SIGKILL");
+    if (!(pid > 0)) return false;
+    process.kill(pid, signal);
+    return true;
   } catch {
-    // already gone
+    return false; // already gone
   }
 }
 
