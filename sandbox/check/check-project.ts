@@ -1,11 +1,12 @@
 import { access, readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ActorContract } from "../../protocol/contract.ts";
 import { ACTOR_NAME } from "../../protocol/subjects.ts";
 import { contractViolations, findContract, subjectsOf } from "./contract-rules.ts";
 import { readmeViolations } from "./readme-rules.ts";
-import { listFiles, sourceViolations } from "./source-rules.ts";
+import { callViolations, type SourceFile } from "./call-rules.ts";
+import { isTestCode, listFiles, sourceViolations } from "./source-rules.ts";
 
 export interface CheckResult {
   /** Every actor looked at: registered in actors/index.ts or with a folder in actors/. */
@@ -17,6 +18,8 @@ export interface CheckResult {
 interface Registered {
   readonly name: string;
   readonly contract: unknown;
+  readonly calls?: readonly { readonly actor: string }[];
+  readonly roles?: readonly string[];
 }
 
 const exists = (path: string) => access(path).then(() => true, () => false);
@@ -62,7 +65,23 @@ async function loadContract(root: string, actor: string): Promise<ActorContract 
   }
 }
 
-async function actorViolations(root: string, actor: string, registered: Map<string, Registered | string> | undefined, all: readonly string[]): Promise<string[]> {
+/** The actor's non-test sources, for the rules that read code. */
+async function actorSources(dir: string): Promise<SourceFile[]> {
+  const files = (await listFiles(dir)).filter((file) => file.endsWith(".ts") && !isTestCode(relative(dir, file)));
+  return Promise.all(files.map(async (path) => ({ path, shown: relative(dir, path), source: await readFile(path, "utf8") })));
+}
+
+/** Every actor's contract that loads (others' contracts tell what a call needs). */
+async function loadContracts(root: string, actors: readonly string[]): Promise<Map<string, ActorContract>> {
+  const contracts = new Map<string, ActorContract>();
+  for (const actor of actors) {
+    const loaded = await loadContract(root, actor);
+    if (typeof loaded !== "string") contracts.set(actor, loaded);
+  }
+  return contracts;
+}
+
+async function actorViolations(root: string, actor: string, registered: Map<string, Registered | string> | undefined, all: readonly string[], contracts: ReadonlyMap<string, ActorContract>): Promise<string[]> {
   const dir = join(root, "actors", actor);
   const found: string[] = [];
   if (!ACTOR_NAME.test(actor)) found.push(`the name breaks the naming rule ${ACTOR_NAME} (protocol/subjects.ts)`);
@@ -96,6 +115,7 @@ async function actorViolations(root: string, actor: string, registered: Map<stri
     else {
       if (definition.name !== actor) found.push(`actors/index.ts registers actor "${definition.name}" under the name ${actor}`);
       if (contract && definition.contract !== contract) found.push(`actor.ts does not use the contract exported by protocol/${actor}.ts`);
+      found.push(...callViolations(await actorSources(dir), definition, contracts, join(root, "protocol")));
     }
   }
   found.push(...(await sourceViolations(root, actor, all.filter((other) => other !== actor))));
@@ -112,8 +132,9 @@ export async function checkProject(root: string): Promise<CheckResult> {
     violations.push(`actors/index.ts: cannot be loaded: ${firstLine(error)}`);
   }
   const actors = [...new Set([...(await actorFolders(root)), ...(registered?.keys() ?? [])])].sort();
+  const contracts = await loadContracts(root, actors);
   for (const actor of actors) {
-    for (const violation of await actorViolations(root, actor, registered, actors)) violations.push(`actors/${actor}: ${violation}`);
+    for (const violation of await actorViolations(root, actor, registered, actors, contracts)) violations.push(`actors/${actor}: ${violation}`);
   }
   return { actors, violations };
 }

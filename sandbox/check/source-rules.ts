@@ -34,7 +34,7 @@ export async function listFiles(dir: string): Promise<string[]> {
 }
 
 /** Test code: `*.test.ts`, `test-support.ts` and anything under a `testing/` folder. */
-function isTestCode(pathInActor: string): boolean {
+export function isTestCode(pathInActor: string): boolean {
   return pathInActor.endsWith(".test.ts") || /(^|[\\/])test-support\.ts$/.test(pathInActor) || /(^|[\\/])testing[\\/]/.test(pathInActor);
 }
 
