@@ -1,12 +1,17 @@
 /** No Docker engine runs here, so compose.yaml is checked against the Compose specification's JSON schema. */
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { access, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { createRequire } from "node:module";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { parse } from "yaml";
 import { actorNames } from "../actors/index.ts";
 import { ENTRY_POINTS } from "./build/production-build.ts";
+import { issueMeshCredentials } from "./creds/mesh-credentials.ts";
+import { issueMongoUsers } from "./creds/mongo-users.ts";
+import { WORK_DIR } from "./servers/index.ts";
 
 const require = createRequire(import.meta.url);
 // The schema names draft 2019-09 by its http URI (Ajv2019 registers https) and labels its
@@ -18,6 +23,7 @@ interface ComposeService {
   volumes?: string[];
   command?: string[];
   environment?: Record<string, string>;
+  env_file?: string;
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
   deploy?: { replicas?: number };
@@ -68,8 +74,33 @@ test("every actor is a scalable service: its own command, replicas, health check
     assert.equal(service.depends_on?.nats?.condition, "service_healthy");
     assert.equal(service.depends_on?.mongo?.condition, "service_healthy");
     assert.equal(service.environment?.NATS_URL, "nats://nats:4222");
-    assert.equal(service.environment?.MONGO_URL, "mongodb://mongo:27017/");
   }
+});
+
+test("authentication is on: NATS takes the JWT config, each actor mounts only its own creds, MongoDB needs users", () => {
+  assert.deepEqual(compose.services.nats?.command?.slice(0, 2), ["-c", "/creds/nats-auth.conf"]);
+  assert.equal(compose.services.mongo?.environment?.MONGO_INITDB_ROOT_PASSWORD_FILE, "/run/secrets/mongo-root.password");
+  for (const actor of actorNames) {
+    const service = compose.services[actor]!;
+    assert.equal(service.environment?.NATS_CREDS, "/run/secrets/nats.creds");
+    assert.deepEqual(service.volumes, [`./.meshwork/creds/actor-${actor}.creds:/run/secrets/nats.creds:ro`], `${actor} sees no other creds`);
+    assert.equal(service.env_file, `./.meshwork/creds/mongo-${actor}.env`);
+    assert.equal(service.environment?.MONGO_URL, undefined, "its MONGO_URL, with its own user, comes from mesh creds");
+  }
+});
+
+test("mesh creds issue writes every file compose.yaml mounts; each actor's MongoDB user reaches only its database", async () => {
+  const dir = join(WORK_DIR, "test", `compose-creds-${randomBytes(4).toString("hex")}`);
+  after(() => rm(dir, { recursive: true, force: true }));
+  await issueMeshCredentials(dir);
+  issueMongoUsers(dir, actorNames);
+  const mounted = Object.values(compose.services).flatMap((service) => [...(service.volumes ?? []), ...(service.env_file ? [service.env_file] : [])])
+    .map((entry) => entry.split(":")[0]!).filter((path) => path.startsWith("./.meshwork/creds/"));
+  assert.ok(mounted.length >= 2 * actorNames.length);
+  for (const path of mounted) await access(join(dir, path.slice("./.meshwork/creds/".length)));
+  const init = await readFile(join(dir, "mongo-init.js"), "utf8");
+  assert.match(init, /getSiblingDB\("ai_capacity"\)\.createUser\(\{ user: "ai-capacity", pwd: "[^"]+", roles: \[\{ role: "readWrite", db: "ai_capacity" \}\] \}\)/);
+  assert.match(await readFile(join(dir, "mongo-llm.env"), "utf8"), /^MONGO_URL=mongodb:\/\/llm:[^@]+@mongo:27017\/llm\?authSource=llm\n$/);
 });
 
 test("the llm actor talks to the test provider unless OPENAI_BASE_URL says otherwise", () => {

@@ -3,6 +3,8 @@ import { ROLES, type Role } from "../../protocol/roles.ts";
 import { addService, addTenant, CredsError, revokeUser, rotateUser } from "../creds/creds-operations.ts";
 import type { IssuedCredentials } from "../creds/issue-credentials.ts";
 import { issueMeshCredentials } from "../creds/mesh-credentials.ts";
+import { actors } from "../../actors/index.ts";
+import { issueMongoUsers } from "../creds/mongo-users.ts";
 import { CliError, type CliIo } from "./cli-io.ts";
 
 export type CredsAction =
@@ -44,6 +46,7 @@ export async function credsCommand(io: CliIo, action: CredsAction, dir?: string)
   let issued: IssuedCredentials;
   try {
     issued = await run(folder, action);
+    issueMongoUsers(folder, Object.keys(actors));
   } catch (error) {
     if (error instanceof CredsError) throw new CliError(error.message, 2);
     throw error;
@@ -51,5 +54,6 @@ export async function credsCommand(io: CliIo, action: CredsAction, dir?: string)
   io.out(`credentials in ${issued.dir}\n`);
   for (const [user, file] of Object.entries(issued.credsFiles)) io.out(`  ${user.padEnd(24)} ${file}\n`);
   io.out(`server auth config: ${issued.serverAuthFile} (a running nats-server applies it on reload: nats-server --signal reload)\n`);
+  io.out(`MongoDB users for compose.yaml: ${folder}/mongo-init.js, mongo-<actor>.env\n`);
   return 0;
 }
