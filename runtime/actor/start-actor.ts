@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { connect } from "@nats-io/transport-node";
+import { PermissionViolationError, type NatsConnection } from "@nats-io/nats-core";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import type { EventContract } from "../../protocol/contract.ts";
@@ -42,6 +43,17 @@ export interface StartOptions {
   readonly logger?: Logger;
 }
 
+/** The server refused something this replica tried (its definition does not grant it): always worth a warning. */
+function logPermissionViolations(nc: NatsConnection, log: Logger): void {
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === "error" && status.error instanceof PermissionViolationError) {
+        log.warn({ operation: status.error.operation, subject: status.error.subject, queue: status.error.queue }, "NATS permission violation");
+      }
+    }
+  })().catch(() => undefined); // ends with the connection
+}
+
 /** Starts one replica of an actor: store, streams, consumers, request handlers, discovery, metrics. */
 export async function startActor(definition: ActorDefinition, { config, logger }: StartOptions): Promise<RunningActor> {
   const instanceId = config.instanceId ?? randomBytes(8).toString("hex");
@@ -63,6 +75,7 @@ export async function startActor(definition: ActorDefinition, { config, logger }
     await store.ensureIndexes();
     closers.push(store.startExpirySweeper());
     const client = new MeshClient(nc, { service: definition.name });
+    logPermissionViolations(nc, log);
     const jsm = await jetstreamManager(nc);
     const ownsEvents = Object.keys(definition.contract.events).length > 0;
     if (ownsEvents) await ensureEventStream(jsm, definition.name);
