@@ -8,7 +8,7 @@ import { rmSync } from "node:fs";
 import { actors } from "../../actors/index.ts";
 import type { Role } from "../../protocol/roles.ts";
 import { Grants, GRANTS_FILE, readGrants, ServiceGrant, writeGrants } from "./grants.ts";
-import { planIdentities } from "./identity-plan.ts";
+import { planIdentities, tenantAccount } from "./identity-plan.ts";
 import { userKeyName, type IssuedCredentials } from "./issue-credentials.ts";
 import { KeyStore } from "./key-store.ts";
 import { issueMeshCredentials } from "./mesh-credentials.ts";
@@ -68,7 +68,7 @@ export async function revokeUser(dir: string, user: string): Promise<IssuedCrede
   updateGrants(dir, (grants) => {
     const revoked = revokeKey(dir, user, grants);
     const services = Object.fromEntries(Object.entries(revoked.services).filter(([name]) => name !== user));
-    const tenants = revoked.tenants.filter((tenant) => `tenant-${tenant}` !== user);
+    const tenants = revoked.tenants.filter((tenant) => tenantAccount(tenant) !== user);
     return { ...revoked, services, tenants };
   });
   return issueMeshCredentials(dir);

@@ -4,6 +4,7 @@
  * with its permissions. Pure data; issue-credentials.ts signs it.
  */
 import type { ActorContract } from "../../protocol/contract.ts";
+import { ROLES } from "../../protocol/roles.ts";
 import type { ActorDefinition } from "../../runtime/index.ts";
 import { IDENTITY_TAGS } from "../../runtime/auth/caller-identity.ts";
 import { actorPermissions, callableSubjects, callerPermissions, tenantFacingSubjects, type SubjectPermissions } from "../../runtime/auth/permissions.ts";
@@ -51,7 +52,7 @@ export function actorCredsFile(actor: string): string {
 export function planIdentities(actors: Readonly<Record<string, ActorDefinition>>, grants: Grants): IdentityPlan {
   const definitions = Object.values(actors);
   const contracts: ActorContract[] = definitions.map((definition) => definition.contract);
-  const allRequests = callableSubjects(contracts, ["tenant-admin", "lease-holder", "provider-signals"]);
+  const allRequests = callableSubjects(contracts, ROLES);
   const contractOf = (actor: string): ActorContract => {
     const definition = actors[actor];
     if (!definition) throw new Error(`grant names unknown actor ${actor}`);
