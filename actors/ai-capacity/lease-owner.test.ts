@@ -46,3 +46,14 @@ test("without the lease-holder role the server refuses lease, settle and release
   assert.equal(await codeOf(service.settle({ leaseId: "no-such-lease", promptTokens: 1, completionTokens: 1 }, tenant)), "NOT_FOUND");
   assert.equal((await service.release({ leaseId: grant.leaseId }, tenant)).released, true);
 });
+
+test("idempotency keys are the caller's own: another caller using the owner's key first spoils nothing", async () => {
+  const grant = await service.lease(lease, tenant);
+  const key = `settle-${grant.leaseId}`;
+  const intruder = llm.settle({ leaseId: grant.leaseId, promptTokens: 0, completionTokens: 0 }, { ...tenant, idempotencyKey: key });
+  assert.equal(await codeOf(intruder), "FORBIDDEN");
+  const settled = await service.settle({ leaseId: grant.leaseId, promptTokens: 100, completionTokens: 0 }, { ...tenant, idempotencyKey: key });
+  assert.equal(settled.alreadySettled, false, "the owner's settle ran; the intruder's stored refusal was not replayed to it");
+  const replay = await service.settle({ leaseId: grant.leaseId, promptTokens: 100, completionTokens: 0 }, { ...tenant, idempotencyKey: key });
+  assert.deepEqual(replay, settled, "the owner's own repeat replays its stored reply");
+});

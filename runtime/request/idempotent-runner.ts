@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ErrorBody } from "../../protocol/errors.ts";
+import { ownerKey } from "../auth/caller-identity.ts";
 import { MeshError, hasCode, isMeshError } from "../errors.ts";
 import type { Work } from "../actor/work-context.ts";
 
@@ -35,7 +36,7 @@ function replayed(reply: StoredReply): unknown {
 }
 
 /**
- * At most one execution per (actor, tenant, subject, key): the first request claims the
+ * At most one execution per (actor, tenant, subject, caller, key): the first request claims the
  * key, runs and stores its reply; repeats replay it; a concurrent duplicate waits for the
  * stored reply until shortly before its own deadline, then gets CONFLICT with retryAfterMs.
  * A handler that succeeded never gives its claim up: if its reply cannot be stored (the
@@ -43,12 +44,14 @@ function replayed(reply: StoredReply): unknown {
  * COMPLETE_RETRY_MS. While the database is down no retry can claim the key either; once it is
  * back the stored reply normally lands first. Only a retry that arrives after the claim's lock
  * ran out (deadline + 1 s) and before that store could run the request again (it is logged).
+ * Keys are the caller's own: a caller from another account (a service, a tenant) has its keys
+ * apart, so it can neither replay another caller's stored reply nor claim a key first to spoil it.
  */
 export function createIdempotentRunner(ledger: IdempotencyLedger, ttlMs: number): IdempotentRunner {
   return {
     async run({ work, subject, key, body, run }) {
       const requestHash = createHash("sha256").update(JSON.stringify(body)).digest("hex");
-      const where = { tenant: work.tenant, scope: subject, key };
+      const where = { tenant: work.tenant, scope: work.caller.kind === "mesh" ? subject : `${subject}@${ownerKey(work.caller)}`, key };
       const lockMs = Math.max(1000, work.deadline - Date.now() + 1000);
       let claim = await ledger.begin({ ...where, requestHash, lockMs, ttlMs });
       // awaitResult also returns null when the holder released its claim: then try to claim again.

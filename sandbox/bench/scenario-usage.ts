@@ -50,8 +50,8 @@ function usageEvent(index: number): UsageEvent {
 }
 
 export async function benchUsage(env: BenchEnvironment, load: UsageLoad): Promise<Comparison[]> {
-  const nc = await connect({ servers: env.natsUrl, name: "bench-usage" });
-  const monitorNc = await connect({ servers: env.natsUrl, name: "bench-usage-monitor" });
+  const nc = await connect({ ...env.natsOptions(), name: "bench-usage" });
+  const monitorNc = await connect({ ...env.natsOptions(), name: "bench-usage-monitor" });
   const client = new MeshClient(nc, { service: "bench-caller", maxAttempts: 1, defaultTimeoutMs: 10_000 });
   const tenants = await env.startActor(tenantsActor as unknown as ActorDefinition, "bench-usage-tenants-1", SUFFIX);
   const mongo = createMongoClient(env.mongoUrl);
