@@ -10,7 +10,8 @@ import { startLiveView } from "./demo/live-view.ts";
 import { consoleSteps } from "./demo/progress.ts";
 import { renderSummary } from "./demo/summary.ts";
 import { describeEvent, logTail } from "./demo/supervisor-events.ts";
-import { startSandbox, type Sandbox } from "./supervisor/start-sandbox.ts";
+import { dirname } from "node:path";
+import { SANDBOX_CONTEXT, startSandbox, type Sandbox } from "./supervisor/start-sandbox.ts";
 import type { SupervisorEvent } from "./supervisor/replica-supervisor.ts";
 
 function nonNegative(value: string): number {
@@ -86,7 +87,7 @@ async function main(): Promise<number> {
     update(`services: ${started.traffic.services.join(", ") || "none"}`);
     return started;
   });
-  process.stderr.write(`✓ ready: ${sandbox.envFile} (NATS ${sandbox.natsUrl}); try: npx mesh status\n`);
+  process.stderr.write(`✓ ready: ${sandbox.envFile} (NATS ${sandbox.natsUrl}, authentication on; creds in ${dirname(sandbox.natsCreds)}); try: npx mesh status, or nats --context ${SANDBOX_CONTEXT} micro ls\n`);
   const view = startLiveView(() => demo!.state());
   note = (line) => view.note(line);
   const timer = options.duration > 0 ? setTimeout(() => finish("duration"), options.duration * 1000) : undefined;
