@@ -1,6 +1,5 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "@nats-io/transport-node";
 import { tenantsContract, type TenantPolicyFields } from "../../protocol/tenants.ts";
 import { actorClient, hasCode, isMeshError, MeshClient } from "../../runtime/index.ts";
 import { createMongoClient, databaseNameFor } from "../../runtime/store/index.ts";
@@ -11,7 +10,7 @@ import { POLICIES, versionKey } from "./policy-records.ts";
 
 const servers = await useTestServers();
 await startInProcess(tenantsActor, servers);
-const nc = await connect({ servers: servers.natsUrl });
+const nc = await servers.connectNats();
 const mesh = new MeshClient(nc);
 const tenants = actorClient(mesh, tenantsContract);
 const mongo = createMongoClient(servers.mongoUrl);

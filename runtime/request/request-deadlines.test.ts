@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, test } from "node:test";
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
-import { connect } from "@nats-io/transport-node";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { actorClient, MeshClient, isMeshError } from "../index.ts";
 import { fixtureActor, fixtureContract, fixtureEvents } from "../testing/fixture-actors.ts";
@@ -11,7 +10,7 @@ import { startInProcess } from "../testing/replicas.ts";
 
 const servers = await useTestServers();
 const replica = await startInProcess(fixtureActor, servers, { instanceId: "deadlines" });
-const nc = await connect({ servers: servers.natsUrl });
+const nc = await servers.connectNats();
 const mesh = new MeshClient(nc, { service: "tests" });
 after(async () => {
   mesh.close();

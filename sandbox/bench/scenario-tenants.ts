@@ -59,7 +59,7 @@ function getRandomTenants(env: BenchEnvironment, tenants: TenantsClient, set: st
 }
 
 export async function benchTenantGrowth(env: BenchEnvironment, load: TenantGrowthLoad, progress: (text: string) => void): Promise<Comparison[]> {
-  const nc = await connect({ servers: env.natsUrl, name: "bench-tenants" });
+  const nc = await connect({ ...env.natsOptions(), name: "bench-tenants" });
   const client = new MeshClient(nc, { service: "bench-caller", maxAttempts: 1, defaultTimeoutMs: 10_000 });
   const tenants = actorClient(client, tenantsContract);
   const few = `g${load.few}`;
