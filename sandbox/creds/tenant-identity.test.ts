@@ -47,12 +47,14 @@ test("another tenant's header, or none, is FORBIDDEN on every tenant-facing subj
   assert.equal((await mesh.usage.report({ groupBy: "day" }, { tenant: "globex" })).total.requests, 2);
 });
 
-test("a forged Nats-Request-Info header is replaced by the server: still only acme", async () => {
-  const forged = natsHeaders();
-  forged.set("Mw-Tenant", "globex");
-  forged.set(REQUEST_INFO_HEADER, JSON.stringify({ name_tag: "demo-service", tags: ["mw-service:demo-service"] }));
-  const reply = await nc.request(tenantsContract.requests.get.subject, "{}", { timeout: 10_000, headers: forged });
-  assert.equal(reply.headers?.get("Mw-Error"), "FORBIDDEN");
+test("a forged Nats-Request-Info header, in any spelling, does not make a tenant a service: still only acme", async () => {
+  for (const name of [REQUEST_INFO_HEADER, REQUEST_INFO_HEADER.toLowerCase(), REQUEST_INFO_HEADER.toUpperCase()]) {
+    const forged = natsHeaders();
+    forged.set("Mw-Tenant", "globex");
+    forged.set(name, JSON.stringify({ name_tag: "demo-service", tags: ["mw-service:demo-service"] }));
+    const reply = await nc.request(tenantsContract.requests.get.subject, "{}", { timeout: 10_000, headers: forged });
+    assert.equal(reply.headers?.get("Mw-Error"), "FORBIDDEN", name);
+  }
 });
 
 test("subjects that are not tenant-facing are not even reachable for a tenant", async () => {
