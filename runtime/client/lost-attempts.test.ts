@@ -1,7 +1,6 @@
 /** A replica that stops answering (here: SIGSTOP) must cost a caller one attempt, not its whole deadline. */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { connect } from "@nats-io/transport-node";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { actorClient, MeshClient } from "../index.ts";
 import { fixtureContract } from "../testing/fixture-actors.ts";
@@ -10,7 +9,7 @@ import { startReplicaProcess } from "../testing/replicas.ts";
 const servers = await useTestServers();
 const live = await startReplicaProcess("fixture", servers);
 const frozen = await startReplicaProcess("fixture", servers);
-const nc = await connect({ servers: servers.natsUrl });
+const nc = await servers.connectNats();
 const mesh = new MeshClient(nc, { service: "tests" });
 const fixture = actorClient(mesh, fixtureContract);
 after(async () => {
