@@ -15,11 +15,13 @@ const POLICY = { ...basePolicy, limits: CAPACITY, tenantId: "pure", version: 1, 
 // 1 000 gpt-4o tokens: $2.50 / $10 per million = 2 500 / 10 000 nano-dollars a token; reserved at the dearer.
 const LEASE: OpenLease = {
   id: "lease-1", service: "chat", model: "gpt-4o", period: "2026-11-29", tokens: 1000, requests: 1,
-  reservedNanoUsd: 10_000_000, inputNanoUsd: 2500, outputNanoUsd: 10_000, createdAt: NOW, expiresAt: NOW,
+  reservedNanoUsd: 10_000_000, inputNanoUsd: 2500, outputNanoUsd: 10_000, createdAt: NOW, expiresAt: NOW, owner: "service:billing",
 };
+const OWNER = "service:billing";
+const STRANGER = "mesh";
 const USED = { promptTokens: 100, completionTokens: 100, requests: 1 }; // costs 1 250 000 nano-dollars
 
-type Step = "settle" | "settle-other" | "settle-zero" | "release" | "expire";
+type Step = "settle" | "settle-other" | "settle-zero" | "release" | "expire" | "settle-stranger" | "release-stranger";
 
 function granted(): CapacityState {
   const state = emptyCapacityState();
@@ -31,10 +33,12 @@ function granted(): CapacityState {
 function apply(state: CapacityState, step: Step): unknown {
   try {
     switch (step) {
-      case "settle": return settle(LEASE.id, USED, RETENTION)(state, NOW);
-      case "settle-other": return settle(LEASE.id, { promptTokens: 900, completionTokens: 900, requests: 1 }, RETENTION)(state, NOW);
-      case "settle-zero": return settle(LEASE.id, { promptTokens: 0, completionTokens: 0, requests: 0 }, RETENTION)(state, NOW);
-      case "release": return release(LEASE.id, RETENTION)(state, NOW);
+      case "settle": return settle(LEASE.id, USED, RETENTION, OWNER)(state, NOW);
+      case "settle-other": return settle(LEASE.id, { promptTokens: 900, completionTokens: 900, requests: 1 }, RETENTION, OWNER)(state, NOW);
+      case "settle-zero": return settle(LEASE.id, { promptTokens: 0, completionTokens: 0, requests: 0 }, RETENTION, OWNER)(state, NOW);
+      case "release": return release(LEASE.id, RETENTION, OWNER)(state, NOW);
+      case "settle-stranger": return settle(LEASE.id, { promptTokens: 0, completionTokens: 0, requests: 0 }, RETENTION, STRANGER)(state, NOW);
+      case "release-stranger": return release(LEASE.id, RETENTION, STRANGER)(state, NOW);
       case "expire": return expireDue(RETENTION)(state, NOW);
     }
   } catch (error) {
@@ -57,6 +61,10 @@ const cases: { steps: Step[]; spent: number; tokens: number; requests: number; l
   { steps: ["settle", "expire"], spent: 1_250_000, tokens: 1000, requests: 99, last: [], why: "a settled lease never expires" },
   { steps: ["settle", "settle"], spent: 1_250_000, tokens: 1000, requests: 99, why: "a repeat settlement answers the first" },
   { steps: ["release", "settle"], spent: 0, tokens: 1200, requests: 100, last: "CONFLICT", why: "settling a released lease" },
+  { steps: ["settle-stranger", "settle"], spent: 1_250_000, tokens: 1000, requests: 99, why: "another caller cannot settle it (0 tokens); its owner's settlement is what is charged" },
+  { steps: ["release-stranger", "settle"], spent: 1_250_000, tokens: 1000, requests: 99, why: "another caller cannot release it; its owner still settles" },
+  { steps: ["expire", "settle-stranger"], spent: 10_000_000, tokens: 200, requests: 99, last: "FORBIDDEN", why: "nor correct it once expired" },
+  { steps: ["settle", "settle-stranger"], spent: 1_250_000, tokens: 1000, requests: 99, last: "FORBIDDEN", why: "nor read its settlement" },
 ];
 
 for (const { steps, spent, tokens, requests, last, why } of cases) {
@@ -78,5 +86,5 @@ test("a repeated settlement reports alreadySettled with the first settlement; th
   apply(state, "expire");
   assert.deepEqual(apply(state, "settle"), { settlement: { from: "expired", costNanoUsd: 1_250_000, returnedTokens: 800 }, alreadySettled: false });
   assert.deepEqual(apply(state, "settle-other"), { settlement: { from: "expired", costNanoUsd: 1_250_000, returnedTokens: 800 }, alreadySettled: true });
-  assert.throws(() => settle("unknown", USED, RETENTION)(state, NOW), (error) => isMeshError(error) && error.code === "NOT_FOUND");
+  assert.throws(() => settle("unknown", USED, RETENTION, OWNER)(state, NOW), (error) => isMeshError(error) && error.code === "NOT_FOUND");
 });

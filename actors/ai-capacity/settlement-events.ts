@@ -1,12 +1,13 @@
 import type { LeaseSettlement } from "../../protocol/ai-capacity.ts";
 import { llmContract } from "../../protocol/llm.ts";
-import { consumeEvent, MeshError, type WorkContext } from "../../runtime/index.ts";
+import { consumeEvent, MeshError, ownerKey, type WorkContext } from "../../runtime/index.ts";
 import { retentionOf, type AiCapacityConfig } from "./config.ts";
 import { CAPACITY_KEY, ledgersOf } from "./ledgers.ts";
 import { settle } from "./lease-ops.ts";
 
 /**
- * Settles leases from the llm actor's durable settlement events. The settle operation itself
+ * Settles leases from the llm actor's durable settlement events. Only llm may publish them (its
+ * NATS permissions), so they settle as a caller inside the mesh account: leases llm took. The settle operation itself
  * makes a repeat harmless (a lease settles once; a repeat answers the first settlement), so
  * the runtime's dedupe record would be a second write for nothing. An unknown lease
  * (`NOT_FOUND`), a released one (`CONFLICT`) or an event naming another tenant (`BAD_REQUEST`)
@@ -26,7 +27,7 @@ export function createSettlementConsumer(config: AiCapacityConfig) {
       if (event.tenant !== context.tenant) throw new MeshError("BAD_REQUEST", "settlement tenant differs from its Mw-Tenant header");
       const ledgers = ledgersOf(context.store);
       const usage = { promptTokens: event.promptTokens, completionTokens: event.completionTokens, requests: event.requests };
-      const outcome = await ledgers.capacity.update(context.tenant, CAPACITY_KEY, settle(event.leaseId, usage, retention));
+      const outcome = await ledgers.capacity.update(context.tenant, CAPACITY_KEY, settle(event.leaseId, usage, retention, ownerKey(context.caller)));
       if (!outcome.alreadySettled && outcome.settlement.from === "open") ledgers.expiryCleanup.forget(event.leaseId, context.log);
       if (outcome.settlement.from === "expired" && !outcome.alreadySettled) {
         context.log.info({ leaseId: event.leaseId }, "late settlement corrected an expired lease's conservative charge");

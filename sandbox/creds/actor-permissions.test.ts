@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { actors } from "../../actors/index.ts";
+import { meshDefinitions } from "./mesh-credentials.ts";
 import { actorPermissions } from "../../runtime/auth/permissions.ts";
 import { useTestServers } from "../testing/test-servers.ts";
 import { refusedBy } from "./test-support.ts";
 
 const servers = await useTestServers();
+const actors = await meshDefinitions();
 
 /** For every actor, what lies just outside its definition: each must be refused by the server. */
 const OUTSIDE: Record<string, { publish: string[]; subscribe: Array<[string, string?]> }> = {

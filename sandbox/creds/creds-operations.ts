@@ -11,7 +11,8 @@ import { Grants, GRANTS_FILE, readGrants, ServiceGrant, writeGrants } from "./gr
 import { planIdentities, tenantAccount } from "./identity-plan.ts";
 import { userKeyName, type IssuedCredentials } from "./issue-credentials.ts";
 import { KeyStore } from "./key-store.ts";
-import { issueMeshCredentials } from "./mesh-credentials.ts";
+import { issueMeshCredentials, meshDefinitions } from "./mesh-credentials.ts";
+import type { ActorDefinition } from "../../runtime/index.ts";
 import { TenantId } from "../../protocol/tenants.ts";
 
 export class CredsError extends Error {}
@@ -46,8 +47,8 @@ export async function addTenant(dir: string, tenant: string): Promise<IssuedCred
   return issueMeshCredentials(dir);
 }
 
-function revokeKey(dir: string, user: string, grants: Grants): Grants {
-  const planned = planIdentities(actors, grants).users.find((candidate) => candidate.name === user);
+function revokeKey(dir: string, user: string, grants: Grants, definitions: Readonly<Record<string, ActorDefinition>>): Grants {
+  const planned = planIdentities(definitions, grants).users.find((candidate) => candidate.name === user);
   if (!planned) throw new CredsError(`no user ${user} in ${dir}`);
   const keys = new KeyStore(dir);
   const publicKey = keys.userPublicKey(userKeyName(planned));
@@ -59,14 +60,16 @@ function revokeKey(dir: string, user: string, grants: Grants): Grants {
 
 /** A new key and creds file for the user; the old key is revoked. */
 export async function rotateUser(dir: string, user: string): Promise<IssuedCredentials> {
-  updateGrants(dir, (grants) => revokeKey(dir, user, grants));
+  const definitions = await meshDefinitions();
+  updateGrants(dir, (grants) => revokeKey(dir, user, grants, definitions));
   return issueMeshCredentials(dir);
 }
 
 /** Revokes the user's key and removes its grant (a service or a tenant); an actor's user is rotated instead. */
 export async function revokeUser(dir: string, user: string): Promise<IssuedCredentials> {
+  const definitions = await meshDefinitions();
   updateGrants(dir, (grants) => {
-    const revoked = revokeKey(dir, user, grants);
+    const revoked = revokeKey(dir, user, grants, definitions);
     const services = Object.fromEntries(Object.entries(revoked.services).filter(([name]) => name !== user));
     const tenants = revoked.tenants.filter((tenant) => tenantAccount(tenant) !== user);
     return { ...revoked, services, tenants };

@@ -4,12 +4,18 @@
  * `demo-service` and a tenant-scoped caller of `acme`), so the README's examples work anywhere.
  */
 import { join } from "node:path";
-import { actors } from "../../actors/index.ts";
+import { actorNames, loadActor } from "../../actors/index.ts";
+import type { ActorDefinition } from "../../runtime/index.ts";
 import { GRANTS_FILE, readGrants, writeGrants, type Grants } from "./grants.ts";
 import { issueCredentials, type IssuedCredentials } from "./issue-credentials.ts";
 
 export const DEMO_SERVICE = "demo-service";
 export const DEMO_TENANT = "acme";
+
+/** Every actor's definition (loads every actor: for the tools that derive from all of them). */
+export async function meshDefinitions(): Promise<Record<string, ActorDefinition>> {
+  return Object.fromEntries(await Promise.all(actorNames.map(async (name) => [name, (await loadActor(name))!] as const)));
+}
 
 /** The demo grants merged into `grants`: a service calling tenants, llm and usage; tenant acme. */
 export function withDemoGrants(grants: Grants): Grants {
@@ -24,7 +30,7 @@ export function withDemoGrants(grants: Grants): Grants {
 export async function issueMeshCredentials(dir: string, extra: (grants: Grants) => Grants = (grants) => grants): Promise<IssuedCredentials> {
   const file = join(dir, GRANTS_FILE);
   const grants = extra(withDemoGrants(readGrants(file)));
-  const issued = await issueCredentials(dir, actors, grants);
+  const issued = await issueCredentials(dir, await meshDefinitions(), grants);
   writeGrants(file, grants);
   return issued;
 }
