@@ -23,6 +23,8 @@ export interface BenchEnvironment {
   readonly natsUrl: string;
   /** Connection options of a mesh user (default the operator): authentication is on in the bench too. */
   natsOptions(user?: string): ConnectionOptions;
+  /** A mesh user's creds file (default the operator's), for processes the bench starts. */
+  natsCredsFile(user?: string): string;
   readonly mongoUrl: string;
   readonly databasePrefix: string;
   readonly logFile: string;
@@ -62,6 +64,7 @@ export async function openBenchEnvironment(): Promise<BenchEnvironment> {
   return {
     natsUrl: nats.url,
     natsOptions,
+    natsCredsFile: (user = OPERATOR_USER) => credentials.credsFiles[user] ?? credentials.credsFiles[OPERATOR_USER]!,
     mongoUrl: mongo.url,
     databasePrefix,
     logFile,

@@ -5,14 +5,18 @@
  * the tenants actor. Compiled like the actors (scenario-replicas.ts) and run with plain node;
  * prints "moleculer node ready" once the broker has started.
  */
+import { readFileSync } from "node:fs";
 import moleculer from "moleculer";
+import { credsAuthenticator } from "nats";
 
 const natsUrl = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+// Authentication is on wherever the mesh runs: the bench hands this node the operator's creds.
+const credsFile = process.env.NATS_CREDS;
 const policies = new Map<string, { tenant: string; version: number; maxPromptTokens: number; allowedModels: string[] }>();
 
 const broker = new moleculer.ServiceBroker({
   nodeID: `bench-moleculer-${process.pid}`,
-  transporter: { type: "NATS", options: { url: natsUrl } },
+  transporter: { type: "NATS", options: { url: natsUrl, ...(credsFile ? { authenticator: credsAuthenticator(readFileSync(credsFile)) } : {}) } },
   logger: false,
   validator: true,
 });

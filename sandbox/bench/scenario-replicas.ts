@@ -10,7 +10,9 @@
  * provider, and a tenants and an ai-capacity replica once those have been measured (the measured
  * replica is always the only one in its queue group).
  */
+import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
+import { credsAuthenticator } from "nats";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { build } from "esbuild";
@@ -77,13 +79,13 @@ export async function benchReplicas(env: BenchEnvironment, load: ReplicaLoad): P
   await build({ entryPoints: [join(CHECKOUT_ROOT, "sandbox/bench/moleculer-node.ts")], outfile: moleculerScript, format: "esm", platform: "node", target: "node20", logLevel: "silent" });
 
   const provider: TestProvider = await startTestProvider();
-  const nc = await connect({ servers: env.natsUrl, name: "bench-replicas", noAsyncTraces: true });
+  const nc = await connect({ ...env.natsOptions(), name: "bench-replicas", noAsyncTraces: true });
   const client = new MeshClient(nc, { service: "bench-caller", maxAttempts: 1, defaultTimeoutMs: 30_000 });
   const support: Array<{ stop(): Promise<void> }> = [];
   const figures: Figure[] = [];
   const replicaEnv = (actor: string, instance: string): Record<string, string> => ({
     ...PRODUCTION_ENV,
-    NATS_URL: env.natsUrl, MONGO_URL: env.mongoUrl, MESHWORK_DB_PREFIX: `${env.databasePrefix}rep`, MESHWORK_INSTANCE_ID: `${actor}-${instance}`,
+    NATS_URL: env.natsUrl, NATS_CREDS: env.natsCredsFile(actor), MONGO_URL: env.mongoUrl, MESHWORK_DB_PREFIX: `${env.databasePrefix}rep`, MESHWORK_INSTANCE_ID: `${actor}-${instance}`,
     LOG_LEVEL: "info", METRICS_PORT: "0", OPENAI_BASE_URL: provider.baseURL, OPENAI_API_KEY: "test",
   });
   const startReplica = (actor: string, mode: "compiled" | "tsx", instance: string, gcHook: boolean): Promise<MeasuredProcess> => startMeasuredProcess({
@@ -165,10 +167,10 @@ function median(values: readonly number[]): number {
 /** The Moleculer node, run like the replicas (compiled, plain node, the same flags), called through a Moleculer broker here. */
 async function measureMoleculer(env: BenchEnvironment, script: string, logFile: string, load: ReplicaLoad): Promise<{ idle: number; after: number }> {
   const node = await startMeasuredProcess({
-    nodeFlags: PRODUCTION_NODE_FLAGS, script, args: [], env: { ...PRODUCTION_ENV, NATS_URL: env.natsUrl },
+    nodeFlags: PRODUCTION_NODE_FLAGS, script, args: [], env: { ...PRODUCTION_ENV, NATS_URL: env.natsUrl, NATS_CREDS: env.natsCredsFile() },
     readyText: "moleculer node ready", logFile, gcHook: true,
   });
-  const caller = new moleculer.ServiceBroker({ nodeID: `bench-caller-${process.pid}`, transporter: { type: "NATS", options: { url: env.natsUrl } }, logger: false });
+  const caller = new moleculer.ServiceBroker({ nodeID: `bench-caller-${process.pid}`, transporter: { type: "NATS", options: { url: env.natsUrl, authenticator: credsAuthenticator(readFileSync(env.natsCredsFile())) } }, logger: false });
   try {
     await caller.start();
     await caller.waitForServices(["bench-tenants"], 10_000);
