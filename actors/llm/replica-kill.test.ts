@@ -17,7 +17,7 @@ const mesh = await startLlmMesh(servers, { llmReplicas: 0, aiCapacity: { leaseTt
 async function startKillableReplica() {
   const child = spawn(process.execPath, ["--import", "tsx", REPLICA_MAIN], {
     env: {
-      ...process.env, NATS_URL: servers.natsUrl, MONGO_URL: servers.mongoUrl, MESHWORK_DB_PREFIX: servers.databasePrefix,
+      ...process.env, NATS_URL: servers.natsUrl, NATS_CREDS: servers.credentials.credsFiles.llm!, MONGO_URL: servers.mongoUrl, MESHWORK_DB_PREFIX: servers.databasePrefix,
       LOG_LEVEL: "warn", METRICS_PORT: "-1", OPENAI_BASE_URL: mesh.provider.baseURL, OPENAI_API_KEY: "test", LLM_TIMEOUT_MS: String(CALL_TIMEOUT_MS),
     },
     stdio: ["ignore", "pipe", "inherit"],

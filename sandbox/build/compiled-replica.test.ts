@@ -10,7 +10,6 @@ import { once } from "node:events";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { connect } from "@nats-io/transport-node";
 import { tenantsContract } from "../../protocol/tenants.ts";
 import { actorClient, MeshClient } from "../../runtime/index.ts";
 import { WORK_DIR } from "../servers/index.ts";
@@ -26,6 +25,8 @@ function startCompiled(args: string[]) {
   const child = spawn(process.execPath, [...PRODUCTION_NODE_FLAGS, join(outDir, "actors", "main.js"), ...args], {
     env: {
       ...process.env, ...PRODUCTION_ENV, NATS_URL: servers.natsUrl, MONGO_URL: servers.mongoUrl,
+      // The actor's own creds (the operator's for a name that is no actor: it exits before connecting).
+      NATS_CREDS: servers.credentials.credsFiles[args[0] ?? ""] ?? servers.credentials.credsFiles.operator!,
       MESHWORK_DB_PREFIX: servers.databasePrefix, METRICS_PORT: "0", LOG_LEVEL: "info",
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -70,7 +71,7 @@ test("a tenants replica from the compiled output answers requests and health che
   const health = await fetch(`http://127.0.0.1:${String(started.metricsPort)}/healthz`);
   assert.equal(health.status, 200);
 
-  const nc = await connect({ servers: servers.natsUrl });
+  const nc = await servers.connectNats();
   const client = new MeshClient(nc, { service: "compiled-test" });
   try {
     const tenants = actorClient(client, tenantsContract);
