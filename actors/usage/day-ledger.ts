@@ -46,11 +46,14 @@ export function createDayLedger(store: ActorStore): DayLedger {
     return slot && "cells" in slot ? slot : null;
   };
 
-  /** The last slot of the day (null for a day without any), probing forward from `from`. */
-  async function lastSlot(tenant: string, day: string, from: UsageSlot | null): Promise<UsageSlot | null> {
-    let last = from;
-    for (;;) {
-      const next = (last?.n ?? 0) + 1;
+  /**
+   * The day's last slot, probing forward from slot `from` PROBE slots per round trip; `known` is
+   * a slot already read below `from` (null when none). Slots have no gaps, so the first missing
+   * one ends the search.
+   */
+  async function lastSlotFrom(tenant: string, day: string, from: number, known: UsageSlot | null): Promise<UsageSlot | null> {
+    let last = known;
+    for (let next = from; ; next += PROBE) {
       const found = await slots.getMany(tenant, Array.from({ length: PROBE }, (_, i) => keys.slot(day, next + i)));
       for (const slot of found) {
         if (!slot || !("cells" in slot)) return last;
@@ -59,9 +62,15 @@ export function createDayLedger(store: ActorStore): DayLedger {
     }
   }
 
+  /** From the head's hint (written after each commit, so usually the last slot or just before it). */
+  async function lastSlot(tenant: string, day: string): Promise<UsageSlot | null> {
+    const head = await heads.get(tenant, keys.head(day));
+    return lastSlotFrom(tenant, day, head?.slot ?? 1, null);
+  }
+
   async function commit(tenant: string, day: string, batch: string, cells: UsageCell[], expiresAt: Date): Promise<Commit> {
     const seenKey = `${tenant}/${day}`;
-    let previous = lastSeen.get(seenKey) ?? (await lastSlot(tenant, day, await headSlot(tenant, day)));
+    let previous = lastSeen.get(seenKey) ?? (await lastSlot(tenant, day));
     for (;;) {
       const n = (previous?.n ?? 0) + 1;
       const slot: UsageSlot = { batch, day, n, added: cells, cells: sumCells(previous?.cells ?? [], cells), expiresAt };
@@ -79,13 +88,8 @@ export function createDayLedger(store: ActorStore): DayLedger {
       }
       if (taken.batch === batch) return { outcome: "committed", slot: taken }; // an earlier attempt of ours landed
       remember(seenKey, taken);
-      previous = await lastSlot(tenant, day, taken);
+      previous = await lastSlotFrom(tenant, day, n + 1, taken);
     }
-  }
-
-  async function headSlot(tenant: string, day: string): Promise<UsageSlot | null> {
-    const head = await heads.get(tenant, keys.head(day));
-    return head ? getSlot(tenant, day, head.slot) : null;
   }
 
   async function decide(tenant: string, batch: string, expiresAt: Date): Promise<BatchOutcome> {
@@ -99,21 +103,8 @@ export function createDayLedger(store: ActorStore): DayLedger {
   }
 
   async function read(tenant: string, day: string): Promise<UsageCell[]> {
-    // Usually two round trips of point reads: the head, then its slot and the one after it (the
-    // head is written after each commit, so that one is normally missing).
-    const head = await heads.get(tenant, keys.head(day));
-    let last: UsageSlot | null = null;
-    let from = head?.slot ?? 1;
-    for (;;) {
-      const found = await slots.getMany(tenant, Array.from({ length: PROBE }, (_, i) => keys.slot(day, from + i)));
-      const existing = found.filter((slot): slot is UsageSlot => slot !== null && "cells" in slot);
-      const newest = existing.at(-1);
-      if (newest && newest.n > (last?.n ?? 0)) last = newest;
-      if (existing.length < PROBE) break;
-      from += PROBE;
-    }
-    // A head pointing past what exists (its slots expired) or no slot at the head: nothing to add.
-    return last?.cells ?? [];
+    // Usually two round trips of point reads: the head, then its slot and the next (missing).
+    return (await lastSlot(tenant, day))?.cells ?? [];
   }
 
   async function writeHead(tenant: string, slot: UsageSlot): Promise<void> {

@@ -126,8 +126,9 @@ export function createUsageLedger(options: LedgerOptions): UsageLedger {
       return;
     }
     for (const pending of won) settle(pending.eventId, { dayCells: commit.slot?.cells });
-    // After the events are released: the head is only a hint for readers.
-    if (commit.slot) await ledger.writeHead(tenant, commit.slot);
+    // After the events are released. The head is only a hint that readers probe past, so a
+    // failed write changes no total and fails nothing (the next commit writes it again).
+    if (commit.slot) await ledger.writeHead(tenant, commit.slot).catch(() => undefined);
   }
 
   return {
