@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { headers as createHeaders } from "@nats-io/nats-core";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { HEADERS } from "../../protocol/headers.ts";
@@ -9,6 +8,7 @@ import { deadLetterStreamName, streamName } from "../../protocol/subjects.ts";
 import { DLQ_HEADERS } from "../../runtime/events/dead-letter.ts";
 import { readStream } from "../../runtime/events/test-support.ts";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
+import { untilSettled } from "../llm/test-support.ts";
 import { codeOf, startCapacityMesh } from "./test-support.ts";
 
 const servers = await useTestServers();
@@ -24,15 +24,6 @@ async function publishSettlement(msgId: string, headerTenant: string, payload: R
   await js.publish(SUBJECT, JSON.stringify(payload), { msgID: msgId, headers });
 }
 
-/** Waits for server state (the durable consumer has acknowledged everything stored); asserts nothing. */
-async function untilApplied(): Promise<void> {
-  for (const end = Date.now() + 30_000; Date.now() < end; await sleep(50)) {
-    const info = await jsm.consumers.info(streamName("llm"), "ai-capacity--settlement");
-    if (info.num_pending === 0 && info.num_ack_pending === 0) return;
-  }
-  throw new Error("settlements still pending");
-}
-
 test("a settlement event settles its lease once: repeats under other ids, even with other usage, change nothing", async () => {
   // 1 200 tokens a minute: 20 a second of refill, small next to the 800 tokens settling returns.
   await putTenant("repeat", { limits: { requestsPerMinute: 100, tokensPerMinute: 1200 } });
@@ -45,7 +36,7 @@ test("a settlement event settles its lease once: repeats under other ids, even w
   await publishSettlement(`settle-${lease.leaseId}`, "repeat", settlement); // the stream drops this one
   await publishSettlement(`copy-${lease.leaseId}`, "repeat", settlement);
   await publishSettlement(`other-${lease.leaseId}`, "repeat", { ...settlement, promptTokens: 900, completionTokens: 900 });
-  await untilApplied();
+  await untilSettled(jsm);
   const status = await capacity.status({}, tenant);
   assert.equal(status.spentUsd, 0.00125);
   assert.equal(status.reservedUsd, 0);
@@ -67,7 +58,7 @@ test("bad settlements are dead-lettered with their reason and change nothing: un
   await publishSettlement("bad-negative", "victim", { tenant: "victim", leaseId: lease.leaseId, ...usage, promptTokens: -5 });
   await publishSettlement("bad-mismatch", "intruder", { tenant: "victim", leaseId: lease.leaseId, ...usage });
   await publishSettlement("bad-released", "victim", { tenant: "victim", leaseId: released.leaseId, ...usage });
-  await untilApplied();
+  await untilSettled(jsm);
 
   const letters = (await readStream(jsm, deadLetterStreamName("ai-capacity"))).filter((message) => message.subject === `dlq.ai-capacity.${SUBJECT}`);
   const reasons = Object.fromEntries(letters.map((message) => [message.header.get(HEADERS.eventId), message.header.get(DLQ_HEADERS.reason)]));
