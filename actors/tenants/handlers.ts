@@ -14,7 +14,7 @@ function withoutStorageFields(doc: StoredPolicy): TenantPolicy {
 export async function getTenant(_input: unknown, context: WorkContext): Promise<TenantPolicy> {
   const found = await policyRecords(context.store).latest(context.tenant, { checkHead: false });
   if (!found) throw new MeshError("NOT_FOUND", `unknown tenant ${context.tenant}`);
-  return withoutStorageFields(found);
+  return withoutStorageFields(found.policy);
 }
 
 /**
@@ -38,7 +38,7 @@ export function policyEventId(policy: TenantPolicy): string {
 export async function putTenant(input: PutInput, context: WorkContext): Promise<TenantPolicy> {
   const records = policyRecords(context.store);
   const current = await records.latest(context.tenant, { checkHead: true });
-  const currentVersion = current?.version ?? 0;
+  const currentVersion = current?.policy.version ?? 0;
   if (input.expectedVersion !== currentVersion) {
     if (!current) throw new MeshError("NOT_FOUND", `unknown tenant ${context.tenant}`);
     throw new MeshError("CONFLICT", input.expectedVersion === 0
@@ -67,7 +67,7 @@ export async function putTenant(input: PutInput, context: WorkContext): Promise<
     throw error;
   }
   try {
-    await records.advance(context.tenant, next);
+    await records.advance(context.tenant, next, current?.headVersion ?? 0);
   } catch (error) {
     // The put has happened (version stored, event published); the head is a hint readers probe
     // past, and the next put trims history again.

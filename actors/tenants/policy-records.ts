@@ -20,6 +20,8 @@ const RECOVERY_PROBES = 100;
 
 export type StoredPolicy = TenantPolicy & { tenant?: string; _id?: string };
 interface HeadRecord { latest: number; policy: TenantPolicy; tenant?: string; _id?: string }
+/** The newest version, and the version the head named when it was found (0: no head). */
+export interface Latest { readonly policy: StoredPolicy; readonly headVersion: number }
 
 export const versionKey = (version: number): string => `v/${String(version).padStart(10, "0")}`;
 
@@ -30,13 +32,17 @@ export interface PolicyRecords {
    * `checkHead: true` (puts) also reads the head's own version, and if it was trimmed (the head
    * fell more than 10 versions behind) probes ahead for a kept one: a put never builds on it.
    */
-  latest(tenant: string, options: { checkHead: boolean }): Promise<StoredPolicy | null>;
+  latest(tenant: string, options: { checkHead: boolean }): Promise<Latest | null>;
   /** Inserts the version; CONFLICT if that version exists (exactly one concurrent writer wins). */
   insertVersion(tenant: string, policy: TenantPolicy): Promise<void>;
   /** Deletes a version again (its event could not be published). */
   withdrawVersion(tenant: string, version: number): Promise<void>;
-  /** Moves the head hint forward to this version (never back, short of a crossing write) and trims history. */
-  advance(tenant: string, policy: TenantPolicy): Promise<void>;
+  /**
+   * Moves the head hint forward to this version and trims history. `headVersion` is what
+   * `latest` saw: the head is not read again, so two crossing puts can leave the older version
+   * in it; readers probe past it, and the next put moves it on.
+   */
+  advance(tenant: string, policy: TenantPolicy, headVersion: number): Promise<void>;
 }
 
 export function policyRecords(store: ActorStore): PolicyRecords {
@@ -62,19 +68,20 @@ export function policyRecords(store: ActorStore): PolicyRecords {
 
   return {
     async latest(tenant, { checkHead }) {
+      const found = (policy: StoredPolicy, headVersion: number): Latest => ({ policy, headVersion });
       const head = await heads.get(tenant, HEAD_KEY);
       if (head === null) {
         const first = await versionAt(tenant, 1);
-        return first === null ? null : walkForward(tenant, first);
+        return first === null ? null : found(await walkForward(tenant, first), 0);
       }
       if (!checkHead) {
         const afterHead = await versionAt(tenant, head.latest + 1);
-        return afterHead ? walkForward(tenant, afterHead) : head.policy;
+        return found(afterHead ? await walkForward(tenant, afterHead) : head.policy, head.latest);
       }
       const [atHead, afterHead] = await versions.getMany(tenant, [versionKey(head.latest), versionKey(head.latest + 1)]);
-      if (afterHead) return walkForward(tenant, afterHead);
-      if (atHead) return atHead;
-      return recoverFrom(tenant, head.latest);
+      if (afterHead) return found(await walkForward(tenant, afterHead), head.latest);
+      if (atHead) return found(atHead, head.latest);
+      return found(await recoverFrom(tenant, head.latest), head.latest);
     },
     async insertVersion(tenant, policy) {
       await versions.insert(tenant, versionKey(policy.version), { ...policy });
@@ -82,12 +89,9 @@ export function policyRecords(store: ActorStore): PolicyRecords {
     async withdrawVersion(tenant, version) {
       await versions.remove(tenant, versionKey(version));
     },
-    async advance(tenant, policy) {
-      // Read, then replace: two crossing puts can leave the older version in the head; readers
-      // probe past it, and the next put moves it on.
+    async advance(tenant, policy, headVersion) {
       const { version } = policy;
-      const head = await heads.get(tenant, HEAD_KEY);
-      if ((head?.latest ?? 0) < version) await heads.put(tenant, HEAD_KEY, { latest: version, policy });
+      if (headVersion < version) await heads.put(tenant, HEAD_KEY, { latest: version, policy });
       if (version > HISTORY_VERSIONS) await versions.remove(tenant, versionKey(version - HISTORY_VERSIONS));
     },
   };
