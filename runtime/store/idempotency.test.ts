@@ -99,6 +99,22 @@ test("a claim whose lock ran out (owner crashed) is taken over by exactly one ca
   assert.deepEqual(await idempotency.begin(params), { state: "replay", reply: { ok: true, data: "fresh" } });
 });
 
+test("an owner completing while others take over its ran-out lock: exactly one of them wins", async () => {
+  for (let round = 0; round < 5; round++) {
+    const params = claim();
+    const owner = token(await idempotency.begin(params));
+    await claims.updateOne({ key: params.key }, { $set: { lockedUntil: new Date(Date.now() - 1) } });
+    const [completed, ...begins] = await Promise.all([
+      idempotency.complete({ ...params, token: owner, reply: { ok: true, data: "owner" } }),
+      ...Array.from({ length: 5 }, () => idempotency.begin(params)),
+    ]);
+    const takeovers = begins.filter((r) => r.state === "execute").length;
+    assert.equal(Number(completed) + takeovers, 1, `round ${round}: completed ${String(completed)}, takeovers ${takeovers}`);
+    const stored = await claims.findOne({ key: params.key });
+    assert.equal(stored?.state, completed ? "done" : "pending");
+  }
+});
+
 test("a stored reply expires after ttlMs: then the key executes anew and the sweep removes old records", async () => {
   const params = claim();
   const first = token(await idempotency.begin(params));

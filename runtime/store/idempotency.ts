@@ -55,12 +55,32 @@ const MAX_CLAIM_ATTEMPTS = 5;
 const CONTENDED_RETRY_MS = 50;
 
 /**
- * At most one execution per (tenant, scope, key), with single-document atomic operations only:
- * a claim is an insert with a unique `_id`; taking over a dead owner's claim (lock ran out) or
- * an expired record is won by inserting a marker keyed by the old token, then swapping the token.
+ * At most one execution per (tenant, scope, key), with single-document operations by `_id`
+ * only (the one filter FerretDB serves from an index, and whose unique insert is atomic there
+ * too; its conditional updates are not). A claim is an insert with a unique `_id`. Whatever
+ * happens next to a token's claim (its owner completes or abandons it, or another replica takes
+ * it over because the lock ran out) is decided by one unique insert: the marker keyed by that
+ * token. Its winner then writes the claim by `_id`; everyone else gets `false`.
  */
 export function createIdempotencyStore(records: GuardedCollection): IdempotencyStore {
   const read = (id: string) => records.run((c) => c.findOne({ _id: id } as Document)) as Promise<IdempotencyRecord | null>;
+
+  /**
+   * Inserts the marker that ends `token`'s hold on the claim. `forget` is the marker of a done
+   * record that expired before the sweeper removed it: its token's own marker was taken by the
+   * completion, and a done record has nothing left to race with but other forgetters.
+   */
+  const winToken = async (keyed: KeyedParams, token: string, expiresAt: Date, forget = false): Promise<boolean> => {
+    const parts = [keyed.tenant, keyed.scope, keyed.key, token];
+    const marker = { _id: JSON.stringify(forget ? [...parts, "expired"] : parts), tenant: keyed.tenant, expiresAt };
+    try {
+      await records.run((c) => c.insertOne(marker as Document));
+      return true;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
+  };
 
   return {
     async begin(params) {
@@ -82,21 +102,9 @@ export function createIdempotencyStore(records: GuardedCollection): IdempotencyS
         const existing = await read(claim.id);
         if (existing === null) continue; // released between our insert and read
         const seen = Date.now();
-        const takeOver = async (condition: Document): Promise<boolean> => {
-          // FerretDB does not apply a conditional update atomically (it reads, then writes by
-          // _id: two callers can both "win"), but a unique insert is atomic everywhere. So the
-          // right to replace the old token goes to whoever inserts the marker keyed by it.
-          const marker = {
-            _id: JSON.stringify([claim.tenant, claim.scope, claim.key, existing.token]),
-            takeoverOf: claim.id, tenant: claim.tenant, expiresAt: fields.expiresAt,
-          };
-          try {
-            await records.run((c) => c.insertOne(marker as Document));
-          } catch (error) {
-            if (isDuplicateKeyError(error)) return false;
-            throw error;
-          }
-          const result = await records.run((c) => c.updateOne({ _id: claim.id, token: existing.token, ...condition } as Document, {
+        const takeOver = async (): Promise<boolean> => {
+          if (!(await winToken(claim, existing.token, fields.expiresAt, existing.state === "done"))) return false;
+          const result = await records.run((c) => c.updateOne({ _id: claim.id } as Document, {
             $set: { ...fields, lockedUntil: new Date(seen + claim.lockMs), expiresAt: new Date(seen + Math.max(claim.ttlMs, claim.lockMs)) },
             $unset: { reply: "" },
           }));
@@ -104,7 +112,7 @@ export function createIdempotencyStore(records: GuardedCollection): IdempotencyS
         };
         // Expired but not swept yet: the key is forgotten, whatever request it was for.
         if (existing.expiresAt.getTime() <= seen) {
-          if (await takeOver({ expiresAt: { $lte: new Date(seen) } })) return { state: "execute", token };
+          if (await takeOver()) return { state: "execute", token };
           continue;
         }
         if (existing.requestHash !== claim.requestHash) {
@@ -113,8 +121,8 @@ export function createIdempotencyStore(records: GuardedCollection): IdempotencyS
         if (existing.state === "done") return { state: "replay", reply: parseReply(existing.reply) };
         const lockLeftMs = existing.lockedUntil.getTime() - seen;
         if (lockLeftMs > 0) return { state: "in-progress", retryAfterMs: lockLeftMs };
-        // The owner's lock ran out (it crashed or hung): whoever swaps the old token wins.
-        if (await takeOver({ state: "pending", lockedUntil: { $lte: new Date(seen) } })) return { state: "execute", token };
+        // The owner's lock ran out (it crashed or hung): whoever wins the old token's marker takes over.
+        if (await takeOver()) return { state: "execute", token };
       }
       return { state: "in-progress", retryAfterMs: CONTENDED_RETRY_MS };
     },
@@ -122,20 +130,20 @@ export function createIdempotencyStore(records: GuardedCollection): IdempotencyS
     async complete(params) {
       const owned = checkOwned(params);
       const reply = JSON.stringify(checkReply(params.reply));
-      // A point read by exactly `{_id}` (the only filter FerretDB serves from an index); the
-      // owner is checked here. The update below keeps its guard, and with it a scan on FerretDB.
       const claim = await read(owned.id);
       if (claim === null || claim.token !== owned.token || claim.state !== "pending") return false;
-      const ttlMs = claim.ttlMs;
-      const result = await records.run((c) => c.updateOne({ _id: owned.id, token: owned.token, state: "pending" } as Document, {
-        $set: { state: "done", reply, expiresAt: new Date(Date.now() + ttlMs) },
-      }));
+      const expiresAt = new Date(Date.now() + claim.ttlMs);
+      if (!(await winToken(owned, owned.token, expiresAt))) return false;
+      const result = await records.run((c) => c.updateOne({ _id: owned.id } as Document, { $set: { state: "done", reply, expiresAt } }));
       return result.modifiedCount === 1;
     },
 
     async abandon(params) {
       const owned = checkOwned(params);
-      const result = await records.run((c) => c.deleteOne({ _id: owned.id, token: owned.token, state: "pending" } as Document));
+      const claim = await read(owned.id);
+      if (claim === null || claim.token !== owned.token || claim.state !== "pending") return false;
+      if (!(await winToken(owned, owned.token, claim.expiresAt))) return false;
+      const result = await records.run((c) => c.deleteOne({ _id: owned.id } as Document));
       return result.deletedCount === 1;
     },
 
