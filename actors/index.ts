@@ -4,9 +4,9 @@
  * the `tenants` process never loads the `openai` SDK or a tokenizer, and an actor's
  * configuration is read from the environment only in the process that runs it.
  */
-import type { ActorDefinition } from "../runtime/index.ts";
+import type { Actor } from "../runtime/index.ts";
 
-export type ActorFactory = () => Promise<ActorDefinition>;
+export type ActorFactory = () => Promise<Actor>;
 
 export const actors: Readonly<Record<string, ActorFactory>> = {
   tenants: async () => (await import("./tenants/actor.ts")).tenantsActor,
@@ -19,6 +19,6 @@ export const actors: Readonly<Record<string, ActorFactory>> = {
 export const actorNames: readonly string[] = Object.keys(actors);
 
 /** Loads one actor's definition; undefined when no actor has that name. */
-export async function loadActor(name: string): Promise<ActorDefinition | undefined> {
+export async function loadActor(name: string): Promise<Actor | undefined> {
   return Object.hasOwn(actors, name) ? actors[name]!() : undefined;
 }

@@ -8,3 +8,4 @@ export * from "./ai-capacity.ts";
 export * from "./llm.ts";
 export * from "./usage.ts";
 export * from "./roles.ts";
+export * from "./money.ts";

@@ -1,9 +1,9 @@
 import type { ActorContract, EventContract } from "../protocol/contract.ts";
 import { ACTOR_NAME } from "../protocol/subjects.ts";
-import type { ActorDefinition, ConsumerSpec } from "./types.ts";
+import type { Actor, ConsumerSpec } from "./types.ts";
 
 /** Checks an actor definition once, at import, and keeps its precise type for callers. */
-export function defineActor<C extends ActorContract>(definition: ActorDefinition<C>): ActorDefinition<C> {
+export function defineActor<C extends ActorContract>(definition: Actor<C>): Actor<C> {
   if (!ACTOR_NAME.test(definition.name)) throw new Error(`actor name ${definition.name} breaks the naming rule ${ACTOR_NAME}`);
   if (definition.name !== definition.contract.actor) throw new Error(`actor ${definition.name} is given the contract of ${definition.contract.actor}`);
   for (const [name, request] of Object.entries(definition.contract.requests)) {
@@ -16,6 +16,6 @@ export function defineActor<C extends ActorContract>(definition: ActorDefinition
 }
 
 /** Declares an event consumer with its handler typed by the event's schema. */
-export function consumeEvent<E extends EventContract>(spec: ConsumerSpec<E>): ConsumerSpec {
-  return spec as unknown as ConsumerSpec;
+export function consumeEvent<E extends EventContract>(spec: ConsumerSpec<E>): ConsumerSpec<E> {
+  return spec;
 }

@@ -29,7 +29,12 @@ export interface WorkContext {
   readonly log: Logger;
   /** The actor's own database. */
   readonly store: ActorStore;
-  /** Calls other actors; propagates tenant, deadline and trace. */
+  /**
+   * A client of another actor typed by its contract: `context.call(tenantsContract).get({})`.
+   * Calls inherit this work's tenant, trace and remaining deadline (see ContextCallOptions).
+   */
+  call<C extends ActorContract>(contract: C): ContextClient<C>;
+  /** Calls other actors; propagates tenant, deadline and trace (`call` is the typed form). */
   readonly mesh: ContextMeshClient;
   /** Counts AI tokens and cost in this process's Prometheus metrics (by tenant, service, model). */
   recordAiUsage(usage: AiUsage): void;
@@ -45,15 +50,52 @@ export interface AiUsage {
   readonly costUsd: number;
 }
 
+/**
+ * Options of a call made inside a piece of work. Tenant, trace and the deadline come from the
+ * work; `timeoutMs` can only shorten the remaining deadline. Without `idempotencyKey` a mutating
+ * call gets a random one, and each attempt gets a third of the time left (at least 500 ms), so
+ * an attempt whose replica died is retried elsewhere without running the work twice.
+ */
+export interface ContextCallOptions {
+  readonly timeoutMs?: number;
+  /** Attempts for retryable codes, including the first. Default 3. */
+  readonly maxAttempts?: number;
+  readonly idempotencyKey?: string;
+}
+
+/** A contract's requests as methods, for calls made inside a piece of work. */
+export type ContextClient<C extends ActorContract> = {
+  readonly [K in keyof C["requests"]]: (input: z.input<C["requests"][K]["input"]>, options?: ContextCallOptions) => Promise<z.output<C["requests"][K]["output"]>>;
+};
+
 /** A MeshClient view that inherits tenant, deadline and trace from the current work. */
 export interface ContextMeshClient {
-  request<R extends RequestContract>(contract: R, input: z.input<R["input"]>, options?: { idempotencyKey?: string; timeoutMs?: number }): Promise<z.output<R["output"]>>;
+  request<R extends RequestContract>(contract: R, input: z.input<R["input"]>, options?: ContextCallOptions): Promise<z.output<R["output"]>>;
   readonly client: MeshClient;
 }
 
-export type RequestHandler<R extends RequestContract> = (input: z.output<R["input"]>, context: WorkContext) => Promise<z.input<R["output"]>>;
+/*
+ * Handlers are declared through a method's type: method parameters are compared bivariantly, so
+ * an `Actor<typeof tenantsContract>` is an `Actor` (startActor, the actor list) with no cast.
+ * That is sound here because the runtime hands a handler only input its contract's schema
+ * accepted.
+ */
+interface RequestHandlerMethod<R extends RequestContract> {
+  handle(input: z.output<R["input"]>, context: WorkContext): Promise<z.input<R["output"]>>;
+}
+interface EventHandlerMethod<E extends EventContract> {
+  handle(event: z.output<E["schema"]>, context: EventContext): Promise<void>;
+}
 
-export type EventHandler<E extends EventContract> = (event: z.output<E["schema"]>, context: WorkContext & { readonly eventId: string; readonly deliveryCount: number }) => Promise<void>;
+export type RequestHandler<R extends RequestContract> = RequestHandlerMethod<R>["handle"];
+
+/** The handler of one request of a contract, for handler files: `Handler<typeof tenantsContract, "get">`. */
+export type Handler<C extends ActorContract, K extends keyof C["requests"]> = RequestHandler<C["requests"][K]>;
+
+/** The context of an event delivery: a work context plus the event's id and delivery count. */
+export type EventContext = WorkContext & { readonly eventId: string; readonly deliveryCount: number };
+
+export type EventHandler<E extends EventContract> = EventHandlerMethod<E>["handle"];
 
 export interface CollectionSpec {
   /** Tenant-owned collections: every query must name a tenant (the store adds `tenant` to filters). */
@@ -112,13 +154,14 @@ export interface StartContext {
   publish(event: EventContract, payload: unknown, meta: { eventId: string; tenant?: string; traceparent?: string }): Promise<void>;
 }
 
-export interface ActorDefinition<C extends ActorContract = ActorContract> {
+/** An actor: what `defineActor` returns, and what `startActor` and the actor list take. */
+export interface Actor<C extends ActorContract = ActorContract> {
   readonly name: C["actor"];
   readonly version: string;
   readonly description: string;
   readonly contract: C;
   readonly collections: Readonly<Record<string, CollectionSpec>>;
-  readonly handlers: { readonly [K in keyof C["requests"]]: RequestHandler<C["requests"][K]> };
+  readonly handlers: RequestHandlers<C>;
   readonly consumers?: readonly ConsumerSpec[];
   /**
    * The actors this one sends requests to. Its NATS user may publish only their request
@@ -132,6 +175,12 @@ export interface ActorDefinition<C extends ActorContract = ActorContract> {
   /** Called once after the store is ready and before subscriptions start (e.g. to start a sweeper). */
   readonly onStart?: (context: StartContext) => Promise<void | (() => Promise<void>)>;
 }
+
+/** The earlier name of `Actor`, kept for existing callers. */
+export type ActorDefinition<C extends ActorContract = ActorContract> = Actor<C>;
+
+/** One handler per request of the contract. */
+export type RequestHandlers<C extends ActorContract> = { readonly [K in keyof C["requests"]]: RequestHandler<C["requests"][K]> };
 
 /**
  * A tenant-owned collection. The per-request path is the **keyed API**: each record's `_id` is

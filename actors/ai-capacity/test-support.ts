@@ -2,7 +2,7 @@
 import { after } from "node:test";
 import { aiCapacityContract } from "../../protocol/ai-capacity.ts";
 import { tenantsContract, type TenantPolicyFields } from "../../protocol/tenants.ts";
-import { actorClient, isMeshError, MeshClient, type ActorDefinition } from "../../runtime/index.ts";
+import { actorClient, isMeshError, MeshClient } from "../../runtime/index.ts";
 import { startInProcess } from "../../runtime/testing/replicas.ts";
 import type { TestServers } from "../../sandbox/testing/test-servers.ts";
 import { tenantsActor } from "../tenants/actor.ts";
@@ -22,7 +22,7 @@ export const basePolicy: TenantPolicyFields = {
 /** Starts the tenants actor and `replicas` ai-capacity replicas; stopped by the servers' after hooks. */
 export async function startCapacityMesh(servers: TestServers, options: { replicas?: number; config?: AiCapacityConfigInput } = {}) {
   await startInProcess(tenantsActor, servers);
-  const actor = createAiCapacityActor(parseAiCapacityConfig(options.config ?? {})) as unknown as ActorDefinition;
+  const actor = createAiCapacityActor(parseAiCapacityConfig(options.config ?? {}));
   for (let replica = 0; replica < (options.replicas ?? 1); replica++) await startInProcess(actor, servers);
   const nc = await servers.connectNats();
   // One attempt: the tests look at each answer as the actor gave it, retries would hide them.

@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { aiCapacityContract, type LeaseGrant, type ModelPrice } from "../../protocol/ai-capacity.ts";
 import type { RequestContract } from "../../protocol/contract.ts";
 import { llmContract } from "../../protocol/llm.ts";
+import { callCostUsd } from "../../protocol/money.ts";
 import { MeshError, isMeshError, type WorkContext } from "../../runtime/index.ts";
 import { publishDurably } from "./durable-publish.ts";
 
@@ -66,9 +67,7 @@ export async function settleLease(
 
 /** The same arithmetic as ai-capacity's settlement: whole nano-dollars per token. */
 export function costFromPrice(price: ModelPrice, usage: { promptTokens: number; completionTokens: number }): number {
-  const inputNano = Math.round(price.inputPerMillion * 1000);
-  const outputNano = Math.round(price.outputPerMillion * 1000);
-  return (usage.promptTokens * inputNano + usage.completionTokens * outputNano) / 1e9;
+  return callCostUsd(price, usage);
 }
 
 export type ProviderSignalOutcome = "ok" | "rate_limited" | "timeout" | "error";

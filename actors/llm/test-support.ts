@@ -32,7 +32,7 @@ export const TEST_POLICY: TenantPolicyFields = {
 /** startInProcess for a definition of any contract (cleanup: by the servers, before they stop). */
 // `any`: handler parameter types make definitions of different contracts incompatible.
 export function startActorForTest(definition: ActorDefinition<any>, servers: TestServers, overrides: Record<string, unknown> = {}): Promise<RunningActor> {
-  return startInProcess(definition as unknown as ActorDefinition, servers, overrides);
+  return startInProcess(definition, servers, overrides);
 }
 
 export interface MeshOptions {

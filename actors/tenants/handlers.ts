@@ -1,21 +1,18 @@
 import { createHash } from "node:crypto";
-import type { z } from "zod";
 import { tenantsContract, type TenantPolicy } from "../../protocol/tenants.ts";
-import { hasCode, MeshError, type WorkContext } from "../../runtime/index.ts";
+import { hasCode, MeshError, type Handler } from "../../runtime/index.ts";
 import { policyRecords, type StoredPolicy } from "./policy-records.ts";
-
-type PutInput = z.output<typeof tenantsContract.requests.put.input>;
 
 function withoutStorageFields(doc: StoredPolicy): TenantPolicy {
   const { tenant: _tenant, _id, ...policy } = doc;
   return policy;
 }
 
-export async function getTenant(_input: unknown, context: WorkContext): Promise<TenantPolicy> {
+export const getTenant: Handler<typeof tenantsContract, "get"> = async (_input, context) => {
   const found = await policyRecords(context.store).latest(context.tenant, { checkHead: false });
   if (!found) throw new MeshError("NOT_FOUND", `unknown tenant ${context.tenant}`);
   return withoutStorageFields(found.policy);
-}
+};
 
 /**
  * Optimistic concurrency without updates: each put inserts the next version under its own id,
@@ -35,7 +32,7 @@ export function policyEventId(policy: TenantPolicy): string {
   return `${policy.tenantId}:${policy.version}:${digest}`;
 }
 
-export async function putTenant(input: PutInput, context: WorkContext): Promise<TenantPolicy> {
+export const putTenant: Handler<typeof tenantsContract, "put"> = async (input, context) => {
   const records = policyRecords(context.store);
   const current = await records.latest(context.tenant, { checkHead: true });
   const currentVersion = current?.policy.version ?? 0;
@@ -74,4 +71,4 @@ export async function putTenant(input: PutInput, context: WorkContext): Promise<
     context.log.warn({ err: error instanceof Error ? error.message : error, version: next.version }, "tenant head or history not updated");
   }
   return next;
-}
+};

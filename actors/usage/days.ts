@@ -15,11 +15,5 @@ export function daysOfPeriod(period: string): { first: string; last: string } {
   return period.length === 10 ? { first: period, last: period } : { first: `${period}-01`, last: `${period}-31` };
 }
 
-/** Dollars as whole nano-dollars, so sums of many small costs stay exact. */
-export function toNanoUsd(usd: number): number {
-  return Math.round(usd * 1e9);
-}
-
-export function fromNanoUsd(nano: number): number {
-  return nano / 1e9;
-}
+// Dollars as whole nano-dollars, so sums of many small costs stay exact (the protocol's arithmetic).
+export { nanoUsd as toNanoUsd, usdFromNano as fromNanoUsd } from "../../protocol/money.ts";

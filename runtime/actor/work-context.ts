@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { z } from "zod";
-import type { EventContract, RequestContract } from "../../protocol/contract.ts";
-import type { MeshClient } from "../client/mesh-client.ts";
+import type { ActorContract, EventContract, RequestContract } from "../../protocol/contract.ts";
+import type { CallOptions, MeshClient } from "../client/mesh-client.ts";
 import type { CallerIdentity } from "../auth/caller-identity.ts";
 import { MeshError } from "../errors.ts";
 import type { RequestMeta } from "../request/request-headers.ts";
-import type { ActorStore, AiUsage, ContextMeshClient, WorkContext } from "../types.ts";
+import type { ActorStore, AiUsage, ContextCallOptions, ContextClient, ContextMeshClient, WorkContext } from "../types.ts";
 
 /** Calls made through `context.mesh` give each attempt this share of the time left, and at least MIN_ATTEMPT_MS. */
 const ATTEMPTS_PER_DEADLINE = 3;
@@ -75,21 +75,37 @@ export class Work implements WorkContext {
   get mesh(): ContextMeshClient {
     this.#mesh ??= {
       client: this.#environment.client,
-      request: <R extends RequestContract>(contract: R, input: z.input<R["input"]>, options: { idempotencyKey?: string; timeoutMs?: number } = {}) => {
-        const deadline = options.timeoutMs === undefined ? this.deadline : Math.min(this.deadline, Date.now() + options.timeoutMs);
-        return this.#environment.client.request(contract, input, {
-          tenant: this.tenant,
-          deadline,
-          traceparent: this.traceparent,
-          // A replica that dies with the request gets no answer: later attempts go elsewhere, and a
-          // mutating call carries a key so that a lost attempt that did run is not run again.
-          idempotencyKey: options.idempotencyKey ?? (contract.mutating ? randomUUID() : undefined),
-          attemptTimeoutMs: Math.max(MIN_ATTEMPT_MS, Math.floor((deadline - Date.now()) / ATTEMPTS_PER_DEADLINE)),
-          signal: this.#controller?.signal,
-        });
-      },
+      request: (contract, input, options) => this.#request(contract, input, options),
     };
     return this.#mesh;
+  }
+
+  call<C extends ActorContract>(contract: C): ContextClient<C> {
+    const client: Record<string, unknown> = {};
+    for (const [verb, request] of Object.entries(contract.requests)) {
+      client[verb] = (input: unknown, options?: ContextCallOptions) => this.#request(request, input, options);
+    }
+    return client as ContextClient<C>;
+  }
+
+  #request<R extends RequestContract>(contract: R, input: z.input<R["input"]>, options: ContextCallOptions = {}): Promise<z.output<R["output"]>> {
+    return this.#environment.client.request(contract, input, this.callOptions(contract, options));
+  }
+
+  /** What a call made inside this work sends: this work's tenant, trace and remaining deadline. */
+  callOptions(contract: RequestContract, options: ContextCallOptions = {}): CallOptions {
+    const deadline = options.timeoutMs === undefined ? this.deadline : Math.min(this.deadline, Date.now() + options.timeoutMs);
+    return {
+      tenant: this.tenant,
+      deadline,
+      traceparent: this.traceparent,
+      // A replica that dies with the request gets no answer: later attempts go elsewhere, and a
+      // mutating call carries a key so that a lost attempt that did run is not run again.
+      idempotencyKey: options.idempotencyKey ?? (contract.mutating ? randomUUID() : undefined),
+      attemptTimeoutMs: Math.max(MIN_ATTEMPT_MS, Math.floor((deadline - Date.now()) / ATTEMPTS_PER_DEADLINE)),
+      maxAttempts: options.maxAttempts,
+      signal: this.#controller?.signal,
+    };
   }
 
   recordAiUsage(usage: AiUsage): void {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { aiCapacityContract } from "../../protocol/ai-capacity.ts";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
-import { defineActor, hasCode, MeshClient, MeshError, type ActorDefinition } from "../index.ts";
+import { defineActor, hasCode, MeshClient, MeshError } from "../index.ts";
 import { startInProcess } from "../testing/replicas.ts";
 import { callCostUsd, createLeaseClient } from "./lease-client.ts";
 
@@ -46,7 +46,7 @@ const standIn = defineActor({
 });
 
 const servers = await useTestServers();
-await startInProcess(standIn as unknown as ActorDefinition, servers);
+await startInProcess(standIn, servers);
 const nc = await servers.connectNats();
 const mesh = new MeshClient(nc);
 after(async () => {

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { z } from "zod";
 import type { LeaseGrant, ModelPrice } from "../../protocol/ai-capacity.ts";
 import type { RequestContract } from "../../protocol/contract.ts";
+import { callCostUsd as protocolCallCostUsd } from "../../protocol/money.ts";
 import type { CallOptions } from "../client/mesh-client.ts";
 
 /** The part of a MeshClient the lease client uses (any MeshClient is one). */
@@ -68,8 +69,7 @@ export interface LeaseClient {
 
 /** Dollars for a call at a lease's price, counted in nano-dollars per token as ai-capacity does. */
 export function callCostUsd(price: ModelPrice, usage: CallUsage): number {
-  const perToken = (perMillion: number) => Math.round(perMillion * 1000);
-  return (usage.promptTokens * perToken(price.inputPerMillion) + usage.completionTokens * perToken(price.outputPerMillion)) / 1e9;
+  return protocolCallCostUsd(price, usage);
 }
 
 /** The ai-capacity calls the lease client makes (local leases draw on the same ones). */

@@ -19,6 +19,8 @@ export const fixtureContract = defineContract({
     fail: { subject: "fixture.fail", input: z.strictObject({ code: z.enum(["NOT_FOUND", "UNAVAILABLE", "CONFLICT", "INTERNAL", "CRASH"]) }), output: z.object({}) },
     /** Mutating: counts an execution, announces "record" on `fixtureEvents`, waits `delayMs`, then answers without the database. */
     record: { subject: "fixture.record", mutating: true, input: z.strictObject({ delayMs: z.number().int().max(10_000) }), output: z.object({ executions: z.number() }) },
+    /** What the work context of this request holds (tests of calls made from inside other work). */
+    whoami: { subject: "fixture.whoami", input: z.strictObject({}), output: z.object({ tenant: z.string(), traceId: z.string(), deadline: z.number(), idempotencyKey: z.string().optional() }) },
     /** Sleeps ignoring its signal (a handler bug a drain must survive); announces itself on `fixtureEvents`. */
     stubborn: { subject: "fixture.stubborn", input: z.strictObject({ ms: z.number().int().min(0).max(60_000) }), output: z.object({ aborted: z.boolean() }) },
   },
@@ -90,6 +92,10 @@ export const fixtureActor = defineActor({
       await sleep(input.ms);
       return { aborted: context.signal.aborted };
     },
+    whoami: async (_input, context) => ({
+      tenant: context.tenant, traceId: context.traceId, deadline: context.deadline,
+      ...(context.idempotencyKey === undefined ? {} : { idempotencyKey: context.idempotencyKey }),
+    }),
     fail: async (input) => {
       if (input.code === "CRASH") throw new Error("secret internal detail");
       throw new MeshError(input.code, `asked to fail with ${input.code}`, { retryAfterMs: 10 });

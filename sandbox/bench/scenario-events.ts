@@ -170,7 +170,7 @@ export async function benchEvents(env: BenchEnvironment, load: EventLoad): Promi
     const jsm = await jetstreamManager(nc);
     const bare = await bareSide(nc, jsm);
     const mesh = await meshSide(env, nc, jsm);
-    const idempotent = await meshSide(env, nc, jsm, benchIdempotentSinkActor as unknown as ActorDefinition);
+    const idempotent = await meshSide(env, nc, jsm, benchIdempotentSinkActor);
     const sides = [bare, mesh, idempotent];
     const publishes = [await measurePublish("bare JetStream", bare, load), await measurePublish("mesh event", mesh, load)];
     // Rounds alternate the sides so a slow spell of the machine does not land on one side only.

@@ -9,7 +9,7 @@
 import { connect } from "@nats-io/transport-node";
 import { aiCapacityContract } from "../../protocol/ai-capacity.ts";
 import { tenantsContract, type TenantPolicyFields } from "../../protocol/tenants.ts";
-import { actorClient, MeshClient, type ActorDefinition } from "../../runtime/index.ts";
+import { actorClient, MeshClient } from "../../runtime/index.ts";
 import { createAiCapacityActor } from "../../actors/ai-capacity/actor.ts";
 import { parseAiCapacityConfig } from "../../actors/ai-capacity/config.ts";
 import { tenantsActor } from "../../actors/tenants/actor.ts";
@@ -46,8 +46,8 @@ async function measureWritePairs(env: BenchEnvironment, client: MeshClient, load
 }
 
 async function measureLeasePairs(env: BenchEnvironment, client: MeshClient, load: LoadOptions): Promise<LoadResult> {
-  const tenants = await env.startActor(tenantsActor as unknown as ActorDefinition, "bench-tenants-1");
-  const capacity = await env.startActor(createAiCapacityActor(parseAiCapacityConfig({})) as unknown as ActorDefinition, "bench-capacity-1");
+  const tenants = await env.startActor(tenantsActor, "bench-tenants-1");
+  const capacity = await env.startActor(createAiCapacityActor(parseAiCapacityConfig({})), "bench-capacity-1");
   try {
     const tenantsClient = actorClient(client, tenantsContract);
     await tenantsClient.put({ policy: UNLIMITED_POLICY, expectedVersion: 0 }, { tenant: BENCH_TENANT });

@@ -9,7 +9,7 @@ import { connect } from "@nats-io/transport-node";
 import OpenAI from "openai";
 import { llmContract } from "../../protocol/llm.ts";
 import { tenantsContract } from "../../protocol/tenants.ts";
-import { actorClient, MeshClient, type ActorDefinition } from "../../runtime/index.ts";
+import { actorClient, MeshClient } from "../../runtime/index.ts";
 import { createAiCapacityActor } from "../../actors/ai-capacity/actor.ts";
 import { parseAiCapacityConfig } from "../../actors/ai-capacity/config.ts";
 import { createLlmActor } from "../../actors/llm/actor.ts";
@@ -40,9 +40,9 @@ export async function benchLlm(env: BenchEnvironment, load: LoadOptions): Promis
       model: MODEL, messages: [{ role: "user", content: question(index) }], max_tokens: MAX_TOKENS, temperature: 1,
     }), load);
 
-    started.push(await env.startActor(tenantsActor as unknown as ActorDefinition, "bench-tenants-2", "llm"));
-    started.push(await env.startActor(createAiCapacityActor(parseAiCapacityConfig({})) as unknown as ActorDefinition, "bench-capacity-2", "llm"));
-    started.push(await env.startActor(createLlmActor({ baseURL: provider.baseURL, apiKey: "test" }) as unknown as ActorDefinition, "bench-llm-1", "llm"));
+    started.push(await env.startActor(tenantsActor, "bench-tenants-2", "llm"));
+    started.push(await env.startActor(createAiCapacityActor(parseAiCapacityConfig({})), "bench-capacity-2", "llm"));
+    started.push(await env.startActor(createLlmActor({ baseURL: provider.baseURL, apiKey: "test" }), "bench-llm-1", "llm"));
     await actorClient(client, tenantsContract).put({ policy: UNLIMITED_POLICY, expectedVersion: 0 }, { tenant: BENCH_TENANT });
     const llm = actorClient(client, llmContract);
     const mesh = await runClosedLoop((index) => llm.complete({

@@ -14,7 +14,7 @@
  */
 import { connect } from "@nats-io/transport-node";
 import { tenantsContract } from "../../protocol/tenants.ts";
-import { actorClient, MeshClient, type ActorDefinition } from "../../runtime/index.ts";
+import { actorClient, MeshClient } from "../../runtime/index.ts";
 import { tenantsActor } from "../../actors/tenants/actor.ts";
 import type { BenchEnvironment } from "./bench-environment.ts";
 import { poolRounds, runClosedLoop, runFixedCount, type LoadOptions, type LoadResult } from "./closed-loop.ts";
@@ -39,7 +39,7 @@ type TenantsClient = ReturnType<typeof actorClient<typeof tenantsContract>>;
 const tenantId = (set: string, index: number) => `${set}-${index}`;
 
 async function withReplica<T>(env: BenchEnvironment, databaseSuffix: string, work: () => Promise<T>): Promise<T> {
-  const replica = await env.startActor(tenantsActor as unknown as ActorDefinition, `bench-tenants-${databaseSuffix}`, databaseSuffix);
+  const replica = await env.startActor(tenantsActor, `bench-tenants-${databaseSuffix}`, databaseSuffix);
   try {
     return await work();
   } finally {

@@ -13,7 +13,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { llmContract, type UsageEvent } from "../../protocol/llm.ts";
 import { tenantsContract } from "../../protocol/tenants.ts";
 import { usageContract } from "../../protocol/usage.ts";
-import { actorClient, MeshClient, type ActorDefinition } from "../../runtime/index.ts";
+import { actorClient, MeshClient } from "../../runtime/index.ts";
 import { createEventPublisher, durableName, ensureEventStream } from "../../runtime/events/index.ts";
 import { createActorStore, createMongoClient } from "../../runtime/store/index.ts";
 import { streamName } from "../../protocol/subjects.ts";
@@ -53,7 +53,7 @@ export async function benchUsage(env: BenchEnvironment, load: UsageLoad): Promis
   const nc = await connect({ ...env.natsOptions(), name: "bench-usage" });
   const monitorNc = await connect({ ...env.natsOptions(), name: "bench-usage-monitor" });
   const client = new MeshClient(nc, { service: "bench-caller", maxAttempts: 1, defaultTimeoutMs: 10_000 });
-  const tenants = await env.startActor(tenantsActor as unknown as ActorDefinition, "bench-usage-tenants-1", SUFFIX);
+  const tenants = await env.startActor(tenantsActor, "bench-usage-tenants-1", SUFFIX);
   const mongo = createMongoClient(env.mongoUrl);
   try {
     await actorClient(client, tenantsContract).put({ policy: { ...UNLIMITED_POLICY, retention: { storePrompts: false, retentionDays: 30 } }, expectedVersion: 0 }, { tenant: TENANT });
@@ -71,7 +71,7 @@ export async function benchUsage(env: BenchEnvironment, load: UsageLoad): Promis
       published = 0;
       const monitor = startAckMonitor(monitorNc, streamName("llm"), durableName("usage", "usage"));
       await monitorNc.flush();
-      const usage = await env.startActor(createUsageActor() as unknown as ActorDefinition, "bench-usage-1", SUFFIX);
+      const usage = await env.startActor(createUsageActor(), "bench-usage-1", SUFFIX);
       await monitor.untilAcks(load.backlog, 120_000);
       await usage.stop();
       monitor.stop();
@@ -80,7 +80,7 @@ export async function benchUsage(env: BenchEnvironment, load: UsageLoad): Promis
       return times.length < 2 ? 0 : ((times.length - 1) * 1000) / (times[times.length - 1]! - times[0]!);
     };
     const report = async () => {
-      const usage = await env.startActor(createUsageActor() as unknown as ActorDefinition, "bench-usage-report-1", SUFFIX);
+      const usage = await env.startActor(createUsageActor(), "bench-usage-report-1", SUFFIX);
       try {
         const usageClient = actorClient(client, usageContract);
         return await runClosedLoop(() => usageClient.report({ groupBy: "model" }, { tenant: TENANT }), load.report);

@@ -33,6 +33,24 @@ const cases: Array<{ name: string; source: string; definition: ReturnType<typeof
     expected: ["handler.ts calls ai-capacity.settle, which needs the role lease-holder the definition does not hold"],
   },
   {
+    name: "a typed call through context.call, not declared",
+    source: `import { tenantsContract } from "../../protocol/tenants.ts";\nawait context.call(tenantsContract).get({});`,
+    definition: usage(),
+    expected: ["handler.ts calls tenants.get but the definition does not declare tenants in calls"],
+  },
+  {
+    name: "context.call of a privileged verb without its role",
+    source: `import { aiCapacityContract } from "../../protocol/ai-capacity.ts";\nawait context.call(aiCapacityContract).settle(input);`,
+    definition: usage([aiCapacityContract]),
+    expected: ["handler.ts calls ai-capacity.settle, which needs the role lease-holder the definition does not hold"],
+  },
+  {
+    name: "context.call of a declared actor's open verb",
+    source: `import { aiCapacityContract } from "../../protocol/ai-capacity.ts";\nawait context.call(aiCapacityContract).status({});`,
+    definition: usage([aiCapacityContract]),
+    expected: [],
+  },
+  {
     name: "a subject written as a string",
     source: `await client.requestBytes("llm.complete", payload);`,
     definition: usage(),

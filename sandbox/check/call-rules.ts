@@ -2,7 +2,8 @@
  * An actor may send requests only to the actors its definition declares in `calls` (its NATS
  * user is granted nothing else), and privileged subjects only with the role. Found statically in
  * its non-test sources: `<contract>.requests.<verb>` of a contract imported from another actor's
- * `protocol/<actor>.ts`, a whole contract handed to `actorClient`, a subject written as a string,
+ * `protocol/<actor>.ts`, `context.call(<contract>).<verb>` (a `call(<contract>)` kept in a variable
+ * counts as every request of the contract), a whole contract handed to `actorClient`, a subject written as a string,
  * and the tenant policy cache (which calls `tenants.get`).
  */
 import { basename, dirname, resolve } from "node:path";
@@ -58,6 +59,12 @@ export function callViolations(files: readonly SourceFile[], definition: Declare
       const contract = bound.get(match[1]!);
       const request = contract?.requests[match[2]!];
       if (contract && request) called(file, contract, request.subject);
+    }
+    for (const match of file.source.matchAll(/\.call\(\s*([\w$]+)\s*\)(\s*\.\s*([\w$]+))?/g)) {
+      const contract = bound.get(match[1]!);
+      if (!contract) continue;
+      const request = match[3] === undefined ? undefined : contract.requests[match[3]];
+      for (const target of request ? [request] : Object.values(contract.requests)) called(file, contract, target.subject);
     }
     for (const match of file.source.matchAll(/\bactorClient\(\s*[\w$.]+\s*,\s*([\w$]+)\s*\)/g)) {
       const contract = bound.get(match[1]!);

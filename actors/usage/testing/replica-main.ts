@@ -3,12 +3,12 @@
  * USAGE_CRASH_AFTER-th event was applied and before the runtime acknowledged it, with the rest
  * of its batch in flight: the crash a redelivery must survive. Prints "ready <instance>".
  */
-import { runtimeConfigFromEnv, startActor, type ActorDefinition, type ConsumerSpec } from "../../../runtime/index.ts";
+import { runtimeConfigFromEnv, startActor, type ConsumerSpec } from "../../../runtime/index.ts";
 import { createUsageActor } from "../actor.ts";
 import { usageConfigFromEnv } from "../config.ts";
 
 const crashAfter = Number(process.env.USAGE_CRASH_AFTER ?? "0");
-const definition = createUsageActor(usageConfigFromEnv()) as unknown as ActorDefinition;
+const definition = createUsageActor(usageConfigFromEnv());
 let applied = 0;
 const consumers: ConsumerSpec[] = (definition.consumers ?? []).map((spec) => ({
   ...spec,
