@@ -1,8 +1,9 @@
 /**
  * Dead-lettering: the original event, unchanged, goes to `dlq.<consumer>.<subject>` in the
- * consuming actor's DLQ stream with headers saying why. The msg id `<durable>:<eventId>`
- * makes a repeated dead-lettering of the same event (after a crash between publish and
- * term) a no-op.
+ * consuming actor's DLQ stream with headers saying why. The msg id
+ * `<durable>:<eventId>:<stream sequence>` makes a repeated dead-lettering of the same stored
+ * message (after a crash between publish and term) a no-op, while a replayed copy (`mesh dlq
+ * replay`, stored under a new sequence) that fails again is dead-lettered again, not dropped.
  */
 import { headers as createHeaders } from "@nats-io/nats-core";
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
@@ -38,7 +39,7 @@ export async function deadLetter(target: DeadLetterTarget, message: JsMsg, event
   headers.set(DLQ_HEADERS.originalSubject, message.subject);
   headers.set(DLQ_HEADERS.consumer, target.durable);
   await target.js.publish(deadLetterSubject(target.consumerActor, message.subject), message.data, {
-    msgID: `${target.durable}:${eventId}`,
+    msgID: `${target.durable}:${eventId}:${message.seq}`,
     headers,
     timeout: target.timeoutMs,
   });

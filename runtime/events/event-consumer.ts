@@ -13,7 +13,7 @@ import { isMeshError, MeshError } from "../errors.ts";
 import { durableName, ensureDurableConsumer, parseEventSubject, type DurableSettings } from "./consumer-config.ts";
 import { deadLetter } from "./dead-letter.ts";
 import { ensureDeadLetterStream, ensureEventStreamExists } from "./ensure-streams.ts";
-import { confirmAcks, handleDelivery, type DeliveryHandling, type ProcessEvent } from "./handle-delivery.ts";
+import { confirmAcks, FaultCounts, handleDelivery, type DeliveryHandling, type ProcessEvent } from "./handle-delivery.ts";
 import { startPullLoop } from "./pull-loop.ts";
 import { DEFAULT_BACKOFF_MS } from "./retry-policy.ts";
 import type { ConsumerEventListener, EventDedupe } from "./types.ts";
@@ -96,6 +96,7 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
     deadLetter: deadLetter.bind(null, { js, consumerActor, durable, timeoutMs }),
     emit,
     pendingRecords: new Set<Promise<void>>(),
+    faults: new FaultCounts(),
     maxPendingRecords: batchSize * 256,
     lastFinished: undefined,
   };

@@ -1,14 +1,15 @@
 /**
  * The fate of one delivered event: poison -> dead-letter at once; already processed ->
  * ack; processed now -> ack, then record (batched); failed -> nak with backoff, or
- * dead-letter when the failure is terminal or the deliveries are used up. Every outcome
+ * dead-letter when the failure is terminal or the delivery budget is used up (only faults use
+ * it, never outages: see retry-policy.ts). Every outcome
  * is reported through `emit`; nothing here throws.
  */
 import type { JsMsg } from "@nats-io/jetstream";
 import type { z } from "zod";
 import { HEADERS } from "../../protocol/headers.ts";
 import { summarizeIssues } from "./schema-issues.ts";
-import { describeFailure, isTerminalFailure, redeliveryDelay } from "./retry-policy.ts";
+import { classifyFailure, describeFailure, redeliveryDelay } from "./retry-policy.ts";
 import type { ConsumerEvent, EventDedupe, EventDelivery, ProcessedEventRef } from "./types.ts";
 
 export type ProcessEvent = (payload: unknown, delivery: EventDelivery) => Promise<void>;
@@ -24,6 +25,8 @@ export interface DeliveryHandling {
   readonly emit: (event: ConsumerEvent) => void;
   /** Writes of dedupe records still running after their acks; stop() waits for them. */
   readonly pendingRecords: Set<Promise<void>>;
+  /** Faults (failures that use the delivery budget) per stream sequence seen by this replica. */
+  readonly faults: FaultCounts;
   /** Past this many ids waiting to be recorded, a delivery waits for its own record (backpressure). */
   readonly maxPendingRecords: number;
   /**
@@ -56,6 +59,7 @@ export async function handleDelivery(handling: DeliveryHandling, message: JsMsg,
     return;
   }
   if (seen) {
+    handling.faults.forget(message.seq);
     ackSoon(handling, message);
     handling.emit({ type: "duplicate", eventId, deliveryCount });
     return;
@@ -66,6 +70,7 @@ export async function handleDelivery(handling: DeliveryHandling, message: JsMsg,
     await handleFailure(handling, message, eventId, "handler", error);
     return;
   }
+  handling.faults.forget(message.seq);
   // Ack first, then record: the record only guards against repeats that come much later (a
   // republish, a lost ack's redelivery after ack_wait), so it need not hold the delivery slot.
   // A crash between handler and record is the same window either way.
@@ -142,17 +147,51 @@ export async function confirmAcks(handling: DeliveryHandling, timeoutMs: number)
   await handling.lastFinished?.ackAck({ timeout: timeoutMs }).catch(() => false);
 }
 
-async function handleFailure(handling: DeliveryHandling, message: JsMsg, eventId: string, stage: string, error: unknown): Promise<void> {
+async function handleFailure(handling: DeliveryHandling, message: JsMsg, eventId: string, stage: "handler" | "dedupe", error: unknown): Promise<void> {
   const deliveryCount = message.info.deliveryCount;
   const { meshError, text } = describeFailure(error);
   const reason = `${stage}: ${text}`;
-  if (stage === "handler" && isTerminalFailure(meshError)) {
+  const kind = classifyFailure(error, stage);
+  if (kind === "terminal") {
     await deadLetterAndTerm(handling, message, eventId, reason, error);
-  } else if (deliveryCount >= handling.maxDeliver) {
+    return;
+  }
+  // JetStream's delivery count also counts deliveries that met an outage, so the budget is
+  // counted here, by faults alone.
+  const faults = kind === "fault" ? handling.faults.add(message.seq) : handling.faults.get(message.seq);
+  if (kind === "fault" && faults >= handling.maxDeliver) {
     await deadLetterAndTerm(handling, message, eventId, `max deliveries (${reason})`, error);
-  } else {
-    message.nak(redeliveryDelay(handling.backoffMs, deliveryCount, meshError.retryAfterMs));
-    handling.emit({ type: "retry", eventId, deliveryCount, reason, error });
+    return;
+  }
+  const step = kind === "fault" ? faults : deliveryCount;
+  message.nak(redeliveryDelay(handling.backoffMs, step, meshError.retryAfterMs));
+  handling.emit({ type: "retry", eventId, deliveryCount, reason, error });
+}
+
+/**
+ * Bounded: past `limit` sequences the oldest is forgotten (its event then starts a new budget).
+ * Per replica: an event whose faults happen on several replicas may be tried up to `maxDeliver`
+ * times on each.
+ */
+export class FaultCounts {
+  private readonly counts = new Map<number, number>();
+
+  constructor(private readonly limit = 10_000) {}
+
+  get(seq: number): number {
+    return this.counts.get(seq) ?? 0;
+  }
+
+  add(seq: number): number {
+    const count = this.get(seq) + 1;
+    this.counts.delete(seq);
+    this.counts.set(seq, count);
+    if (this.counts.size > this.limit) this.counts.delete(this.counts.keys().next().value!);
+    return count;
+  }
+
+  forget(seq: number): void {
+    this.counts.delete(seq);
   }
 }
 
@@ -167,6 +206,7 @@ async function deadLetterAndTerm(handling: DeliveryHandling, message: JsMsg, eve
     return;
   }
   message.term(reason);
+  handling.faults.forget(message.seq);
   handling.lastFinished = message;
   handling.emit({ type: "dead-lettered", eventId, deliveryCount, reason, error: cause });
 }

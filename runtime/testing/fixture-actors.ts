@@ -118,7 +118,8 @@ export const fixtureSinkActor = defineActor({
     handler: async (event, context) => {
       const delay = Number(process.env.FIXTURE_SINK_DELAY_MS ?? 0);
       if (delay) await sleep(delay);
-      if (event.value.startsWith("fail")) throw new MeshError("UNAVAILABLE", "downstream is failing");
+      // A fault (INTERNAL) uses the delivery budget; an outage (UNAVAILABLE) would be retried until it ends.
+      if (event.value.startsWith("fail")) throw new Error("the sink's handler is broken");
       // Exactly-once effect: the event id is recorded in the same single-document update.
       await context.store.collection<{ value: string; times: number; events: string[] }>("applied")
         .scan.updateOne(context.tenant, { value: event.value, events: { $ne: context.eventId } }, { $inc: { times: 1 }, $push: { events: context.eventId } }, { upsert: true })

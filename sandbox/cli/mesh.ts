@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --import tsx
 /**
  * The `mesh` operator CLI: `npx mesh <command>` or `npm run mesh -- <command>`.
- * Commands: status, scale, req, new, check (see `mesh --help` and sandbox/README.md).
+ * Commands: status, scale, req, dlq, new, check (see `mesh --help` and sandbox/README.md).
  */
 import { processIo } from "./cli-io.ts";
 import { runMesh } from "./program.ts";

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { checkCommand } from "./check-command.ts";
 import { credsCommand, type CredsAction } from "./creds-command.ts";
+import { dlqListCommand, dlqReplayCommand } from "./dlq-command.ts";
 import { CliError, type CliIo } from "./cli-io.ts";
 import { newCommand } from "./new-command.ts";
 import { reqCommand, type ReqOptions } from "./req-command.ts";
@@ -9,7 +10,7 @@ import { statusCommand } from "./status-command.ts";
 
 function buildProgram(io: CliIo, done: (code: number) => void): Command {
   const program = new Command("mesh")
-    .description("operate a Meshwork mesh: status, scaling, requests, new actors, template checks")
+    .description("operate a Meshwork mesh: status, scaling, requests, dead letters, new actors, template checks")
     .option("-s, --server <url>", "NATS server (default: NATS_URL, else .meshwork/sandbox.env of a running sandbox)")
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
@@ -79,6 +80,25 @@ function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .description("revoke a user's key and remove its grant (service or tenant)")
     .argument("<user>", "user name")
     .action((user: string) => inCreds({ kind: "revoke", user }));
+
+  const dlq = program.command("dlq")
+    .description("dead letters of an actor's event consumers: list them, put them back on their subjects");
+  dlq.command("ls")
+    .description("the actor's dead letters, oldest first: seq, time, event id, subject, tenant, deliveries, reason")
+    .argument("<actor>", "the consuming actor, e.g. usage")
+    .option("--json", "print them as JSON")
+    .action(async (actor: string, options: { json?: boolean }) => {
+      done(await dlqListCommand(io, actor, { server: server(), json: options.json }));
+    });
+  dlq.command("replay")
+    .description("publish dead letters back to their event subjects (each processed once) and remove them from the dead-letter stream")
+    .argument("<actor>", "the consuming actor, e.g. usage")
+    .argument("[seq...]", "sequence numbers from mesh dlq ls")
+    .option("--all", "replay every dead letter of the actor")
+    .option("--json", "print the replayed dead letters as JSON")
+    .action(async (actor: string, seqs: string[], options: { all?: boolean; json?: boolean }) => {
+      done(await dlqReplayCommand(io, actor, seqs, { server: server(), all: options.all, json: options.json }));
+    });
 
   program.command("check")
     .description("check that every actor conforms to the template; prints each violation")
