@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { checkCommand } from "./check-command.ts";
 import { credsCommand, type CredsAction } from "./creds-command.ts";
+import { docsCommand } from "./docs-command.ts";
 import { CliError, type CliIo } from "./cli-io.ts";
 import { newCommand } from "./new-command.ts";
 import { reqCommand, type ReqOptions } from "./req-command.ts";
@@ -79,6 +80,12 @@ function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .description("revoke a user's key and remove its grant (service or tenant)")
     .argument("<user>", "user name")
     .action((user: string) => inCreds({ kind: "revoke", user }));
+
+  program.command("docs")
+    .description("write protocol/asyncapi.json (AsyncAPI 3.0) and protocol/CATALOGUE.md from the definitions and contracts")
+    .action(async () => {
+      done(await docsCommand(io));
+    });
 
   program.command("check")
     .description("check that every actor conforms to the template; prints each violation")
