@@ -1,12 +1,17 @@
-import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ActorDefinition } from "../../runtime/index.ts";
 import { actorCatalogue } from "./actor-catalogue.ts";
 import { asyncApiDocument } from "./asyncapi-document.ts";
+import { actorsYaml } from "../deploy/actors-yaml.ts";
 
 /** Where `mesh docs` writes, relative to the checkout (committed; `mesh check` compares). */
-export const DOC_FILES = { catalogue: join("protocol", "CATALOGUE.md"), asyncApi: join("protocol", "asyncapi.json") } as const;
+export const DOC_FILES = {
+  catalogue: join("protocol", "CATALOGUE.md"),
+  asyncApi: join("protocol", "asyncapi.json"),
+  kubernetes: join("deploy", "kubernetes", "actors.yaml"),
+} as const;
 
 let loads = 0;
 
@@ -24,6 +29,7 @@ export async function renderDocs(root: string, definitions: readonly ActorDefini
   return {
     catalogue: actorCatalogue(definitions),
     asyncApi: `${JSON.stringify(asyncApiDocument(definitions, version), null, 2)}\n`,
+    kubernetes: actorsYaml(definitions),
   };
 }
 
@@ -31,6 +37,7 @@ export async function writeDocs(root: string, definitions: readonly ActorDefinit
   const rendered = await renderDocs(root, definitions);
   const written: string[] = [];
   for (const name of Object.keys(DOC_FILES) as (keyof typeof DOC_FILES)[]) {
+    await mkdir(dirname(join(root, DOC_FILES[name])), { recursive: true });
     await writeFile(join(root, DOC_FILES[name]), rendered[name]);
     written.push(DOC_FILES[name]);
   }
