@@ -7,6 +7,8 @@ import { contractViolations, findContract, subjectsOf } from "./contract-rules.t
 import { readmeViolations } from "./readme-rules.ts";
 import { callViolations, type SourceFile } from "./call-rules.ts";
 import { isTestCode, listFiles, sourceViolations } from "./source-rules.ts";
+import { staleDocs } from "../docs/generated-docs.ts";
+import type { ActorDefinition } from "../../runtime/index.ts";
 
 export interface CheckResult {
   /** Every actor looked at: registered in actors/index.ts or with a folder in actors/. */
@@ -135,6 +137,11 @@ export async function checkProject(root: string): Promise<CheckResult> {
   const contracts = await loadContracts(root, actors);
   for (const actor of actors) {
     for (const violation of await actorViolations(root, actor, registered, actors, contracts)) violations.push(`actors/${actor}: ${violation}`);
+  }
+  // The generated docs are compared only when every definition loads (otherwise that is the violation to fix first).
+  const definitions = [...(registered?.values() ?? [])];
+  if (registered && definitions.every((definition) => typeof definition !== "string")) {
+    violations.push(...(await staleDocs(root, definitions as unknown as ActorDefinition[])));
   }
   return { actors, violations };
 }

@@ -2,6 +2,8 @@ import { Command, CommanderError } from "commander";
 import { checkCommand } from "./check-command.ts";
 import { credsCommand, type CredsAction } from "./creds-command.ts";
 import { dlqListCommand, dlqReplayCommand } from "./dlq-command.ts";
+import { docsCommand } from "./docs-command.ts";
+import { k8sSecretsCommand } from "./k8s-secrets-command.ts";
 import { CliError, type CliIo } from "./cli-io.ts";
 import { newCommand } from "./new-command.ts";
 import { reqCommand, type ReqOptions } from "./req-command.ts";
@@ -98,6 +100,19 @@ function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option("--json", "print the replayed dead letters as JSON")
     .action(async (actor: string, seqs: string[], options: { all?: boolean; json?: boolean }) => {
       done(await dlqReplayCommand(io, actor, seqs, { server: server(), all: options.all, json: options.json }));
+    });
+
+  program.command("docs")
+    .description("write protocol/asyncapi.json (AsyncAPI 3.0), protocol/CATALOGUE.md and deploy/kubernetes/actors.yaml from the definitions and contracts")
+    .action(async () => {
+      done(await docsCommand(io));
+    });
+
+  program.command("k8s-secrets")
+    .description("print the Kubernetes Secrets deploy/kubernetes reads, from the credentials of mesh creds issue (pipe into kubectl apply -f -)")
+    .option("--dir <folder>", "credentials folder (default: MESHWORK_CREDS_DIR, else .meshwork/creds)")
+    .action(async (options: { dir?: string }) => {
+      done(await k8sSecretsCommand(io, options.dir));
     });
 
   program.command("check")
