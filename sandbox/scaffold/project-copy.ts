@@ -19,8 +19,9 @@ export interface ProjectCopyOptions {
 export async function useProjectCopy(options: ProjectCopyOptions = {}): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), "meshwork-copy-"));
   after(() => rm(root, { recursive: true, force: true }));
-  for (const file of ["actors/index.ts", "actors/main.ts", "package.json", "tsconfig.json"]) {
-    await cp(join(CHECKOUT_ROOT, file), join(root, file));
+  // deploy/kubernetes/actors.yaml is generated from the actors, and mesh check compares it.
+  for (const file of ["actors/index.ts", "actors/main.ts", "package.json", "tsconfig.json", "deploy/kubernetes/actors.yaml"]) {
+    await cp(join(CHECKOUT_ROOT, file), join(root, file), { recursive: true });
   }
   for (const actor of Object.keys(actors)) {
     await cp(join(CHECKOUT_ROOT, "actors", actor), join(root, "actors", actor), { recursive: true });
