@@ -10,7 +10,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { HEADERS } from "../../protocol/headers.ts";
 import type { EventContract } from "../../protocol/contract.ts";
 import { MeshError } from "../errors.ts";
-import { summarizeIssues } from "./schema-issues.ts";
+import { describeIssues } from "../pipeline/decode.ts";
 
 export interface EventPublisherOptions {
   readonly actor: string;
@@ -49,7 +49,7 @@ export function createEventPublisher(nc: NatsConnection, options: EventPublisher
       }
       const parsed = event.schema.safeParse(payload);
       if (!parsed.success) {
-        throw new MeshError("INTERNAL", `invalid ${event.subject} payload: ${summarizeIssues(parsed.error.issues)}`, { cause: parsed.error });
+        throw new MeshError("INTERNAL", `invalid ${event.subject} payload: ${describeIssues(parsed.error.issues)}`, { cause: parsed.error });
       }
       const eventId = meta.eventId ?? randomUUID();
       // The event id travels as Nats-Msg-Id only; Mw-Event-Id is for copies stored under another msg id.
