@@ -1,4 +1,4 @@
-import { RETRYABLE_CODES, type ErrorBody, type ErrorCode } from "../protocol/errors.ts";
+import { RETRYABLE_CODES, TERMINAL_CODES, type ErrorBody, type ErrorCode } from "../protocol/errors.ts";
 
 const MESH_ERROR = Symbol.for("meshwork.MeshError");
 
@@ -15,8 +15,14 @@ export class MeshError extends Error {
     this.retryAfterMs = options.retryAfterMs === undefined ? undefined : Math.max(0, Math.ceil(options.retryAfterMs));
   }
 
+  /** The answer is about the moment: the same work may succeed later (protocol/errors.ts). */
   get retryable(): boolean {
     return RETRYABLE_CODES.has(this.code);
+  }
+
+  /** The same work gets the same answer: never worth repeating (protocol/errors.ts). */
+  get terminal(): boolean {
+    return TERMINAL_CODES.has(this.code);
   }
 
   toBody(): ErrorBody {

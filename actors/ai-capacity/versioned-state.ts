@@ -1,6 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { MeshError } from "../../runtime/index.ts";
+import { MeshError, retryDelayMs } from "../../runtime/index.ts";
 import { VersionHeads } from "./version-heads.ts";
+
+/** Pauses between commit attempts that lost a version race: 2, 4, 8 ... up to 20 ms (the mesh's retry policy and jitter). */
+const COMMIT_BACKOFF = { initialDelayMs: 2, maxDelayMs: 20 };
 
 /** One version of a record: the whole state, written once under a unique `_id`. */
 export interface VersionDoc<S> {
@@ -148,7 +151,7 @@ export class VersionedState<S> {
         return;
       }
       // Another replica won this version: read forward from it, after a pause that spreads the retries.
-      if (attempt > 0) await sleep(Math.random() * (2 + attempt * 2));
+      if (attempt > 0) await sleep(retryDelayMs(attempt, undefined, COMMIT_BACKOFF));
     }
     throw new MeshError("OVERLOADED", "too many concurrent changes; try again", { retryAfterMs: 50 });
   }

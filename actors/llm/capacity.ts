@@ -1,10 +1,9 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { z } from "zod";
 import { aiCapacityContract, type LeaseGrant, type ModelPrice } from "../../protocol/ai-capacity.ts";
 import type { RequestContract } from "../../protocol/contract.ts";
 import { llmContract } from "../../protocol/llm.ts";
 import { callCostUsd } from "../../protocol/money.ts";
-import { MeshError, isMeshError, type WorkContext } from "../../runtime/index.ts";
+import { hasCode, isMeshError, retryWithin, type WorkContext } from "../../runtime/index.ts";
 import { publishDurably } from "./durable-publish.ts";
 
 const SIGNAL_TIMEOUT_MS = 2000;
@@ -30,18 +29,11 @@ const LEASE_ATTEMPTS = 3;
 export async function leaseCapacity(
   context: WorkContext, request: { service: string; model: string; estimatedTokens: number; callTimeoutMs: number },
 ): Promise<LeaseGrant> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call(context, aiCapacityContract.requests.lease, { ...request, requests: 1 }, { deadline: context.deadline, maxAttempts: 1 });
-    } catch (error) {
-      const transient = isMeshError(error) && (error.code === "OVERLOADED" || error.code === "UNAVAILABLE");
-      const waitMs = (isMeshError(error) ? error.retryAfterMs ?? 50 : 50) * (0.5 + Math.random() / 2);
-      if (!transient || attempt >= LEASE_ATTEMPTS || Date.now() + waitMs >= context.deadline) throw error;
-      await sleep(waitMs, undefined, { signal: context.signal }).catch(() => {
-        throw new MeshError("TIMEOUT", "deadline exceeded while waiting for capacity");
-      });
-    }
-  }
+  const transient = (error: unknown) => hasCode(error, "OVERLOADED") || hasCode(error, "UNAVAILABLE");
+  return retryWithin(
+    () => call(context, aiCapacityContract.requests.lease, { ...request, requests: 1 }, { deadline: context.deadline, maxAttempts: 1 }),
+    { maxAttempts: LEASE_ATTEMPTS, retryOn: transient, deadline: context.deadline, signal: context.signal },
+  );
 }
 
 /**

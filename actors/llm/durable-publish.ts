@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { z } from "zod";
 import type { EventContract } from "../../protocol/contract.ts";
-import { isMeshError, type WorkContext } from "../../runtime/index.ts";
+import { hasCode, retryWithin, type WorkContext } from "../../runtime/index.ts";
 import { storeInOutbox } from "./event-outbox.ts";
 
 const FIRST_RETRY_MS = 25;
@@ -20,17 +19,18 @@ export async function publishDurably<E extends EventContract>(
   context: WorkContext, event: E, payload: z.input<E["schema"]>, eventId: string, retryForMs: number,
 ): Promise<DurableOutcome> {
   const giveUpAt = Math.min(Date.now() + retryForMs, context.deadline);
-  for (let waitMs = FIRST_RETRY_MS; ; waitMs = Math.min(LONGEST_RETRY_MS, waitMs * 2)) {
-    try {
-      await context.publish(event, payload, { eventId });
-      return "published";
-    } catch (error) {
+  try {
+    await retryWithin(() => context.publish(event, payload, { eventId }), {
+      maxAttempts: Number.POSITIVE_INFINITY,
       // INTERNAL is a payload the schema refused: a bug no retry or outbox can fix.
-      if (!isMeshError(error) || error.code !== "UNAVAILABLE") throw error;
-      const jittered = waitMs * (0.5 + Math.random() / 2);
-      if (Date.now() + jittered >= giveUpAt) break;
-      await sleep(jittered);
-    }
+      retryOn: (error) => hasCode(error, "UNAVAILABLE"),
+      deadline: giveUpAt,
+      initialDelayMs: FIRST_RETRY_MS,
+      maxDelayMs: LONGEST_RETRY_MS,
+    });
+    return "published";
+  } catch (error) {
+    if (!hasCode(error, "UNAVAILABLE")) throw error;
   }
   await storeInOutbox(context.store, {
     _id: eventId, subject: event.subject, tenant: context.tenant, traceparent: context.traceparent, payload: JSON.stringify(payload),

@@ -4,7 +4,11 @@ import type { ActorContract, RequestContract } from "../../protocol/contract.ts"
 import { ErrorReply } from "../../protocol/errors.ts";
 import { HEADERS } from "../../protocol/headers.ts";
 import { MeshError, isMeshError } from "../errors.ts";
+import { retryDelayMs } from "../resilience/retry.ts";
 import { ReplyInbox } from "./reply-inbox.ts";
+
+/** Waits between attempts without a retryAfterMs hint: 50, 100, 200 ... ms (before jitter). */
+const CLIENT_BACKOFF = { initialDelayMs: 50, maxDelayMs: 2000 };
 
 export interface CallOptions {
   tenant?: string;
@@ -60,10 +64,6 @@ function decodeReplyBody(msg: Msg): unknown {
   return msg.data.length === 0 ? undefined : JSON.parse(decoder.decode(msg.data));
 }
 
-function jitter(ms: number): number {
-  return ms / 2 + Math.random() * (ms / 2);
-}
-
 /** An attempt that ran out of its own time, with time left in the deadline, is retryable: its replica may be gone. */
 function lostAttempt(error: unknown, attemptDeadline: number, deadline: number, signal: AbortSignal | undefined): unknown {
   if (!isMeshError(error) || error.code !== "TIMEOUT" || attemptDeadline >= deadline || signal?.aborted || Date.now() >= deadline) return error;
@@ -102,7 +102,7 @@ export class MeshClient {
           .catch((error: unknown) => { throw lostAttempt(error, attemptDeadline, deadline, options.signal); }));
       } catch (error) {
         if (!isMeshError(error) || !error.retryable || attempt >= maxAttempts) throw error;
-        const wait = jitter(error.retryAfterMs ?? 50 * 2 ** attempt);
+        const wait = retryDelayMs(attempt, error, CLIENT_BACKOFF);
         if (Date.now() + wait >= deadline) throw error;
         await new Promise((resolve) => setTimeout(resolve, wait));
       }

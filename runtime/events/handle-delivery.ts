@@ -8,8 +8,9 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import type { z } from "zod";
 import { HEADERS } from "../../protocol/headers.ts";
-import { summarizeIssues } from "./schema-issues.ts";
-import { classifyFailure, describeFailure, redeliveryDelay } from "./retry-policy.ts";
+import { classifyThrown } from "../pipeline/classify.ts";
+import { decodePayload } from "../pipeline/decode.ts";
+import { deliveryFailureKind, redeliveryDelay } from "./retry-policy.ts";
 import type { ConsumerEvent, EventDedupe, EventDelivery, ProcessedEventRef } from "./types.ts";
 
 export type ProcessEvent = (payload: unknown, delivery: EventDelivery) => Promise<void>;
@@ -39,7 +40,7 @@ export interface DeliveryHandling {
 export async function handleDelivery(handling: DeliveryHandling, message: JsMsg, receivedAt: number): Promise<void> {
   const delivery = readDelivery(message, receivedAt + handling.ackWaitMs);
   const { eventId, deliveryCount } = delivery;
-  const parsed = parsePayload(handling.schema, message.data);
+  const parsed = decodePayload(handling.schema, message.data);
   if (!parsed.ok) {
     await deadLetterAndTerm(handling, message, eventId, `schema: ${parsed.reason}`);
     return;
@@ -149,9 +150,9 @@ export async function confirmAcks(handling: DeliveryHandling, timeoutMs: number)
 
 async function handleFailure(handling: DeliveryHandling, message: JsMsg, eventId: string, stage: "handler" | "dedupe", error: unknown): Promise<void> {
   const deliveryCount = message.info.deliveryCount;
-  const { meshError, text } = describeFailure(error);
-  const reason = `${stage}: ${text}`;
-  const kind = classifyFailure(error, stage);
+  const failure = classifyThrown(error);
+  const reason = `${stage}: ${failure.detail}`;
+  const kind = deliveryFailureKind(failure, error, stage);
   if (kind === "terminal") {
     await deadLetterAndTerm(handling, message, eventId, reason, error);
     return;
@@ -164,7 +165,7 @@ async function handleFailure(handling: DeliveryHandling, message: JsMsg, eventId
     return;
   }
   const step = kind === "fault" ? faults : deliveryCount;
-  message.nak(redeliveryDelay(handling.backoffMs, step, meshError.retryAfterMs));
+  message.nak(redeliveryDelay(handling.backoffMs, step, failure.error.retryAfterMs));
   handling.emit({ type: "retry", eventId, deliveryCount, reason, error });
 }
 
@@ -209,21 +210,6 @@ async function deadLetterAndTerm(handling: DeliveryHandling, message: JsMsg, eve
   handling.faults.forget(message.seq);
   handling.lastFinished = message;
   handling.emit({ type: "dead-lettered", eventId, deliveryCount, reason, error: cause });
-}
-
-const decoder = new TextDecoder();
-
-type Parsed = { ok: true; value: unknown } | { ok: false; reason: string };
-
-function parsePayload(schema: z.ZodType, data: Uint8Array): Parsed {
-  let json: unknown;
-  try {
-    json = JSON.parse(decoder.decode(data));
-  } catch {
-    return { ok: false, reason: "malformed JSON" };
-  }
-  const result = schema.safeParse(json);
-  return result.success ? { ok: true, value: result.data } : { ok: false, reason: summarizeIssues(result.error.issues) };
 }
 
 /** A copy names its event in Mw-Event-Id while JetStream stored it under another msg id. */

@@ -1,23 +1,18 @@
 /** When a failed delivery is retried, and when it is dead-lettered instead. */
-import { isMeshError, toMeshError, type MeshError } from "../errors.ts";
+import { classifyThrown, type Failure } from "../pipeline/classify.ts";
+import { jitter } from "../resilience/retry.ts";
 import { isConnectivityError } from "../store/database-errors.ts";
 
 export const DEFAULT_BACKOFF_MS: readonly number[] = [200, 1000, 5000, 15000];
-const JITTER = 0.2;
-
-/** Delay before redelivery after the `deliveryCount`-th attempt failed; the last step repeats. */
+/**
+ * Delay before redelivery after the `deliveryCount`-th attempt failed: the step (the last one
+ * repeats) or the error's `retryAfterMs`, whichever is longer, with the mesh's one jitter
+ * (runtime/resilience/retry.ts), so the steps are the longest waits.
+ */
 export function redeliveryDelay(backoffMs: readonly number[], deliveryCount: number, retryAfterMs = 0): number {
   const steps = backoffMs.length > 0 ? backoffMs : DEFAULT_BACKOFF_MS;
   const base = steps[Math.min(Math.max(deliveryCount, 1), steps.length) - 1] ?? 0;
-  return Math.round(Math.max(base * (1 + Math.random() * JITTER), retryAfterMs));
-}
-
-/**
- * Terminal codes never succeed on retry. TIMEOUT and INTERNAL are retried: a timeout is
- * transient by nature, and INTERNAL is what any unexpected exception becomes.
- */
-export function isTerminalFailure(error: MeshError): boolean {
-  return !error.retryable && error.code !== "TIMEOUT" && error.code !== "INTERNAL";
+  return Math.round(jitter(Math.max(base, retryAfterMs)));
 }
 
 /**
@@ -31,16 +26,13 @@ export function isTerminalFailure(error: MeshError): boolean {
 export type FailureKind = "terminal" | "outage" | "fault";
 
 export function classifyFailure(error: unknown, stage: "handler" | "dedupe"): FailureKind {
-  const meshError = toMeshError(error);
-  if (meshError.retryable || isConnectivityError(error)) return "outage";
-  if (stage === "dedupe") return "fault";
-  return isTerminalFailure(meshError) ? "terminal" : "fault";
+  return deliveryFailureKind(classifyThrown(error), error, stage);
 }
 
-/** "CODE message"; for unexpected exceptions the original message, which stays inside the mesh (DLQ, logs). */
-export function describeFailure(error: unknown): { meshError: MeshError; text: string } {
-  const meshError = toMeshError(error);
-  const cause = !isMeshError(error) ? error : meshError.cause;
-  const detail = meshError.code === "INTERNAL" && cause instanceof Error ? cause.message : meshError.message;
-  return { meshError, text: `${meshError.code} ${detail}` };
+/** The same, from a failure already classified by the work pipeline (runtime/pipeline/classify.ts). */
+export function deliveryFailureKind(failure: Failure, error: unknown, stage: "handler" | "dedupe"): FailureKind {
+  if (failure.fate === "retryable" || isConnectivityError(error)) return "outage";
+  if (stage === "dedupe") return "fault";
+  // TIMEOUT and INTERNAL (outcome unknown) are retried: the consumer de-duplicates by event id.
+  return failure.fate === "terminal" ? "terminal" : "fault";
 }

@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { createHash } from "node:crypto";
 import type { ErrorBody } from "../../protocol/errors.ts";
 import { ownerKey } from "../auth/caller-identity.ts";
 import { MeshError, hasCode, isMeshError } from "../errors.ts";
 import type { Work } from "../actor/work-context.ts";
+import { jitter } from "../resilience/retry.ts";
 
 type StoredReply = { ok: true; data: unknown } | { ok: false; error: ErrorBody };
 
@@ -25,9 +27,6 @@ const REPLY_MARGIN_MS = 250;
 /** A reply that could not be stored is stored again in the background (after the caller has it) this often, this long. */
 const COMPLETE_RETRY_MS = 500;
 const COMPLETE_RETRY_FOR_MS = 10 * 60_000;
-
-/** Outcomes that are final for this request: stored and replayed, not retried. */
-const FINAL_CODES = new Set(["BAD_REQUEST", "NOT_FOUND", "CONFLICT", "FORBIDDEN", "OVER_BUDGET"]);
 
 function replayed(reply: StoredReply): unknown {
   if (reply.ok) return reply.data;
@@ -69,7 +68,8 @@ export function createIdempotentRunner(ledger: IdempotencyLedger, ttlMs: number)
       try {
         data = await run();
       } catch (error) {
-        if (isMeshError(error) && FINAL_CODES.has(error.code)) {
+        // Terminal outcomes are final for this request: stored and replayed, not run again.
+        if (isMeshError(error) && error.terminal) {
           await ledger.complete({ ...where, token: claim.token, reply: { ok: false, error: error.toBody() } });
         } else {
           await ledger.abandon({ ...where, token: claim.token }).catch(() => {});
@@ -89,7 +89,8 @@ export function createIdempotentRunner(ledger: IdempotencyLedger, ttlMs: number)
 async function storeLater(ledger: IdempotencyLedger, stored: Parameters<IdempotencyLedger["complete"]>[0], work: Work): Promise<void> {
   const giveUpAt = Date.now() + COMPLETE_RETRY_FOR_MS;
   while (Date.now() < giveUpAt) {
-    await new Promise((resolve) => setTimeout(resolve, COMPLETE_RETRY_MS).unref());
+    // Unreferenced: a process that is otherwise done does not stay up for this.
+    await sleep(jitter(COMPLETE_RETRY_MS), undefined, { ref: false });
     try {
       await ledger.complete(stored);
       work.log.info({ key: stored.key }, "the reply of an executed request was stored after all");

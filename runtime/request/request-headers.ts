@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { Match, type MsgHdrs } from "@nats-io/nats-core";
+import type { MsgHdrs } from "@nats-io/nats-core";
 import { HEADER_LIMITS, HEADERS } from "../../protocol/headers.ts";
 import { callerIdentity, type CallerIdentity } from "../auth/caller-identity.ts";
 import { MeshError } from "../errors.ts";
@@ -20,9 +20,41 @@ const MAX_TIMEOUT_MS = 5 * 60_000;
 /** An absolute deadline before this (September 2001) is not epoch milliseconds: most likely seconds. */
 const EARLIEST_PLAUSIBLE_DEADLINE = 1_000_000_000_000;
 
-/** Header names are matched in any case, as HTTP-style headers are everywhere else. */
-function read(headers: MsgHdrs | undefined, name: string): string {
-  return headers?.get(name, Match.IgnoreCase) ?? "";
+/** The mesh headers a request may carry, by lower-case name (names are matched in any case). */
+const LOWER = {
+  tenant: HEADERS.tenant.toLowerCase(), idempotencyKey: HEADERS.idempotencyKey.toLowerCase(), service: HEADERS.service.toLowerCase(),
+  traceparent: HEADERS.traceparent.toLowerCase(), deadline: HEADERS.deadline.toLowerCase(), timeout: HEADERS.timeout.toLowerCase(),
+};
+
+interface RawMeta {
+  tenant: string;
+  idempotencyKey: string;
+  service: string;
+  traceparent: string;
+  deadline: string;
+  timeout: string;
+}
+
+/**
+ * One pass over the headers, each name lower-cased once: `get(name, Match.IgnoreCase)` per
+ * header listed and lower-cased every name again for each of the six (the request path's profile).
+ */
+function readRaw(headers: MsgHdrs | undefined): RawMeta {
+  const raw: RawMeta = { tenant: "", idempotencyKey: "", service: "", traceparent: "", deadline: "", timeout: "" };
+  if (!headers) return raw;
+  for (const [name, values] of headers) {
+    const value = values[0];
+    if (value === undefined) continue;
+    switch (name.toLowerCase()) {
+      case LOWER.tenant: raw.tenant ||= value; break;
+      case LOWER.idempotencyKey: raw.idempotencyKey ||= value; break;
+      case LOWER.service: raw.service ||= value; break;
+      case LOWER.traceparent: raw.traceparent ||= value; break;
+      case LOWER.deadline: raw.deadline ||= value; break;
+      case LOWER.timeout: raw.timeout ||= value; break;
+    }
+  }
+  return raw;
 }
 
 export function newTraceparent(traceId = randomBytes(16).toString("hex")): string {
@@ -34,15 +66,15 @@ function checked(value: string, pattern: RegExp, header: string): string {
   return value;
 }
 
-function parseDeadline(headers: MsgHdrs | undefined, now: number, defaultTimeoutMs: number): number {
-  const absolute = read(headers, HEADERS.deadline);
+function parseDeadline(raw: RawMeta, now: number, defaultTimeoutMs: number): number {
+  const absolute = raw.deadline;
   if (absolute) {
     const deadline = Number(absolute);
     if (!Number.isSafeInteger(deadline) || deadline <= 0) throw new MeshError("BAD_REQUEST", `malformed ${HEADERS.deadline} header`);
     if (deadline < EARLIEST_PLAUSIBLE_DEADLINE) throw new MeshError("BAD_REQUEST", `${HEADERS.deadline} must be epoch milliseconds`);
     return Math.min(deadline, now + MAX_TIMEOUT_MS);
   }
-  const relative = read(headers, HEADERS.timeout);
+  const relative = raw.timeout;
   if (relative) {
     const timeout = Number(relative);
     if (!Number.isSafeInteger(timeout) || timeout <= 0) throw new MeshError("BAD_REQUEST", `malformed ${HEADERS.timeout} header`);
@@ -53,16 +85,17 @@ function parseDeadline(headers: MsgHdrs | undefined, now: number, defaultTimeout
 
 /** Parses and validates the mesh headers; malformed values are BAD_REQUEST. */
 export function readRequestMeta(headers: MsgHdrs | undefined, now: number, defaultTimeoutMs: number): RequestMeta {
-  const tenantValue = read(headers, HEADERS.tenant);
-  const keyValue = read(headers, HEADERS.idempotencyKey);
-  const serviceValue = read(headers, HEADERS.service);
-  const traceValue = read(headers, HEADERS.traceparent);
+  const raw = readRaw(headers);
+  const tenantValue = raw.tenant;
+  const keyValue = raw.idempotencyKey;
+  const serviceValue = raw.service;
+  const traceValue = raw.traceparent;
   const traceparent = traceValue ? checked(traceValue, HEADER_LIMITS.traceparent, HEADERS.traceparent) : newTraceparent();
   return {
     tenant: tenantValue ? checked(tenantValue, HEADER_LIMITS.tenant, HEADERS.tenant) : "",
     idempotencyKey: keyValue ? checked(keyValue, HEADER_LIMITS.idempotencyKey, HEADERS.idempotencyKey) : undefined,
     callerService: serviceValue ? checked(serviceValue, HEADER_LIMITS.service, HEADERS.service) : "",
-    deadline: parseDeadline(headers, now, defaultTimeoutMs),
+    deadline: parseDeadline(raw, now, defaultTimeoutMs),
     traceparent,
     traceId: traceparent.slice(3, 35),
     caller: callerIdentity(headers),

@@ -10,12 +10,12 @@ import { EndpointStats } from "./endpoint-stats.ts";
 import { encodeData, encodeError } from "./reply-codec.ts";
 import { readRequestMeta, type RequestMeta } from "./request-headers.ts";
 import { assertMayActFor } from "../auth/caller-identity.ts";
-import { describeIssues } from "./validation.ts";
+import { classifyThrown } from "../pipeline/classify.ts";
+import { decodePayload, describeIssues } from "../pipeline/decode.ts";
 import type { IdempotentRunner } from "./idempotent-runner.ts";
 
-const decoder = new TextDecoder();
-/** What a caller learns of any internal failure. */
-const INTERNAL_REPLY = new MeshError("INTERNAL", "internal error");
+/** A request without a body is a request with no input fields. */
+const EMPTY_INPUT = {};
 const EXPIRED_ON_ARRIVAL = new MeshError("TIMEOUT", "the request's deadline had passed when it arrived");
 const EXPIRED_IN_QUEUE = new MeshError("TIMEOUT", "the request's deadline passed while it waited for a free slot");
 const DRAIN_ABORT = new MeshError("UNAVAILABLE", "the replica is stopping", { retryAfterMs: 100 });
@@ -45,7 +45,7 @@ async function runHandler(endpoint: Endpoint, input: unknown, work: Work): Promi
   const data = await endpoint.handler(input, work);
   const output = endpoint.contract.output.safeParse(data);
   if (!output.success) {
-    work.log.error({ issues: describeIssues(output.error) }, "handler returned an invalid reply");
+    work.log.error({ issues: describeIssues(output.error.issues) }, "handler returned an invalid reply");
     throw new MeshError("INTERNAL", "internal error");
   }
   return output.data;
@@ -113,24 +113,19 @@ export function startRequestServer(options: {
     const work = new Work(environment, meta, endpoint.contract.subject);
     active.add(work);
     try {
-      let body: unknown;
-      try {
-        body = msg.data.length === 0 ? {} : JSON.parse(decoder.decode(msg.data));
-      } catch {
-        throw new MeshError("BAD_REQUEST", "payload is not valid JSON");
+      const decoded = decodePayload(endpoint.contract.input, msg.data, EMPTY_INPUT);
+      if (!decoded.ok) {
+        throw new MeshError("BAD_REQUEST", decoded.stage === "json" ? "payload is not valid JSON" : `invalid request: ${decoded.reason}`);
       }
-      const input = endpoint.contract.input.safeParse(body);
-      if (!input.success) throw new MeshError("BAD_REQUEST", `invalid request: ${describeIssues(input.error)}`);
       const data = endpoint.contract.mutating && meta.idempotencyKey
-        ? await idempotency.run({ work, subject: endpoint.contract.subject, key: meta.idempotencyKey, body, run: () => runHandler(endpoint, input.data, work) })
-        : await runHandler(endpoint, input.data, work);
+        ? await idempotency.run({ work, subject: endpoint.contract.subject, key: meta.idempotencyKey, body: decoded.body, run: () => runHandler(endpoint, decoded.value, work) })
+        : await runHandler(endpoint, decoded.value, work);
       reply(msg, endpoint, started, meta.deadline, { data });
     } catch (thrown) {
-      const error = toMeshError(thrown);
-      if (error.code !== "INTERNAL") return reply(msg, endpoint, started, meta.deadline, { error });
+      const failure = classifyThrown(thrown);
       // The detail of an internal failure (a store guard, a publisher, a bug) is for the log only.
-      work.log.error({ err: error.cause ?? error, detail: error.message }, "request failed");
-      reply(msg, endpoint, started, meta.deadline, { error: INTERNAL_REPLY });
+      if (failure.error.code === "INTERNAL") work.log.error({ err: failure.error.cause ?? failure.error, detail: failure.error.message }, "request failed");
+      reply(msg, endpoint, started, meta.deadline, { error: failure.reply });
     } finally {
       active.delete(work);
       work.finish();

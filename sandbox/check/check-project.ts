@@ -8,7 +8,8 @@ import { readmeViolations } from "./readme-rules.ts";
 import { callViolations, type SourceFile } from "./call-rules.ts";
 import { isTestCode, listFiles, sourceViolations } from "./source-rules.ts";
 import { staleDocs } from "../docs/generated-docs.ts";
-import type { ActorDefinition } from "../../runtime/index.ts";
+import type { Actor } from "../../runtime/index.ts";
+import type { ActorFactory } from "../../actors/index.ts";
 
 export interface CheckResult {
   /** Every actor looked at: registered in actors/index.ts or with a folder in actors/. */
@@ -17,12 +18,8 @@ export interface CheckResult {
   readonly violations: readonly string[];
 }
 
-interface Registered {
-  readonly name: string;
-  readonly contract: unknown;
-  readonly calls?: readonly { readonly actor: string }[];
-  readonly roles?: readonly string[];
-}
+/** A definition as a factory of actors/index.ts returns it. */
+type Registered = Actor;
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0];
@@ -40,7 +37,7 @@ async function actorFolders(root: string): Promise<string[]> {
  */
 async function registeredActors(root: string): Promise<Map<string, Registered | string>> {
   const url = `${pathToFileURL(join(root, "actors", "index.ts")).href}?check=${++loads}`;
-  const module = (await import(url)) as { actors?: Record<string, unknown> };
+  const module = (await import(url)) as { actors?: Record<string, ActorFactory | unknown> };
   if (!module.actors || typeof module.actors !== "object") throw new Error("it exports no `actors` record");
   const registered = new Map<string, Registered | string>();
   for (const [name, factory] of Object.entries(module.actors)) {
@@ -49,7 +46,7 @@ async function registeredActors(root: string): Promise<Map<string, Registered | 
       continue;
     }
     try {
-      registered.set(name, (await factory()) as Registered);
+      registered.set(name, await (factory as ActorFactory)());
     } catch (error) {
       registered.set(name, `its factory in actors/index.ts fails: ${firstLine(error)}`);
     }
@@ -141,7 +138,7 @@ export async function checkProject(root: string): Promise<CheckResult> {
   // The generated docs are compared only when every definition loads (otherwise that is the violation to fix first).
   const definitions = [...(registered?.values() ?? [])];
   if (registered && definitions.every((definition) => typeof definition !== "string")) {
-    violations.push(...(await staleDocs(root, definitions as unknown as ActorDefinition[])));
+    violations.push(...(await staleDocs(root, definitions.filter((definition): definition is Registered => typeof definition !== "string"))));
   }
   return { actors, violations };
 }
