@@ -30,6 +30,12 @@ export const AiCapacityConfigSchema = z.object({
   serviceShare: Share.default(1),
   /** Share of the tenant's per-minute limits one model may use, before the provider health factor. */
   modelShare: Share.default(1),
+  /**
+   * The largest part of any bucket's per-minute capacity, and of the budget, that one lease
+   * covering several calls (a capacity share) may take; a larger share is refused RATE_LIMITED,
+   * and its holder leases per call. Keeps small tenants' capacity spread over every replica.
+   */
+  maxShareFraction: Share.default(0.25),
   /** Shortest time between two halvings of a model's capacity: one burst of 429s counts once. */
   healthDecreaseWindowMs: z.coerce.number().int().nonnegative().max(600_000).default(1_000),
   /** Shortest time between two additive increases (and after a decrease) of a model's capacity. */
@@ -55,7 +61,7 @@ export function parseAiCapacityConfig(input: AiCapacityConfigInput = {}): AiCapa
 
 /**
  * AI_PRICES (JSON object: model -> {inputPerMillion, outputPerMillion}), AI_LEASE_TTL_MS, AI_MAX_CALL_MS,
- * AI_LEASE_SWEEP_MS, AI_FINISHED_RETENTION_MS, AI_FINISHED_COUNT, AI_MAX_OPEN_LEASES, AI_POLICY_CACHE_MS, AI_SERVICE_SHARE, AI_MODEL_SHARE,
+ * AI_LEASE_SWEEP_MS, AI_FINISHED_RETENTION_MS, AI_FINISHED_COUNT, AI_MAX_OPEN_LEASES, AI_POLICY_CACHE_MS, AI_SERVICE_SHARE, AI_MODEL_SHARE, AI_MAX_SHARE_FRACTION,
  * AI_HEALTH_DECREASE_WINDOW_MS, AI_HEALTH_RECOVERY_WINDOW_MS, AI_SLOW_LATENCY_MS, AI_MAX_RETRY_AFTER_MS.
  */
 export function aiCapacityConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AiCapacityConfig {
@@ -76,6 +82,7 @@ export function aiCapacityConfigFromEnv(env: NodeJS.ProcessEnv = process.env): A
     policyCacheMs: env.AI_POLICY_CACHE_MS || undefined,
     serviceShare: env.AI_SERVICE_SHARE || undefined,
     modelShare: env.AI_MODEL_SHARE || undefined,
+    maxShareFraction: env.AI_MAX_SHARE_FRACTION || undefined,
     healthDecreaseWindowMs: env.AI_HEALTH_DECREASE_WINDOW_MS || undefined,
     healthRecoveryWindowMs: env.AI_HEALTH_RECOVERY_WINDOW_MS || undefined,
     slowLatencyMs: env.AI_SLOW_LATENCY_MS || undefined,

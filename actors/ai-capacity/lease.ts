@@ -3,7 +3,7 @@ import type { z } from "zod";
 import type { aiCapacityContract, LeaseGrant } from "../../protocol/ai-capacity.ts";
 import type { TenantPolicy } from "../../protocol/tenants.ts";
 import { isMeshError, MeshError, ownerKey, type WorkContext, type TenantPolicyCache } from "../../runtime/index.ts";
-import { fitsCapacity } from "./bucket-math.ts";
+import { fitsCapacity, scaled } from "./bucket-math.ts";
 import { planBuckets, type PlannedBucket } from "./bucket-plan.ts";
 import { periodKey, type OpenLease } from "./capacity-state.ts";
 import { retentionOf, type AiCapacityConfig } from "./config.ts";
@@ -13,6 +13,9 @@ import type { HealthState } from "./provider-health.ts";
 import { nanoUsd, priceOf, reservationNanoUsd, tokenPrice, usdFromNano } from "./prices.ts";
 
 type LeaseInput = z.output<typeof aiCapacityContract.requests.lease.input>;
+
+/** A share refused for its size will not fit while the policy stays: its holder leases per call meanwhile. */
+const SHARE_REFUSED_RETRY_MS = 5000;
 
 /**
  * Checks in this order: the tenant's policy (model allowed and priced), the provider's
@@ -45,6 +48,19 @@ export function createLeaseHandler(config: AiCapacityConfig, policies: TenantPol
     return plan;
   }
 
+  /** A share (a lease for several calls) takes at most `maxShareFraction` of each bucket and of the budget. */
+  function refuseLargeShare(input: LeaseInput, plan: readonly PlannedBucket[], policy: TenantPolicy, reservedNanoUsd: number): void {
+    if (input.requests <= 1) return;
+    const amount = { tokens: input.estimatedTokens, requests: input.requests };
+    const tooLarge = plan.some((bucket) => !fitsCapacity(scaled(bucket.configured, config.maxShareFraction), amount))
+      || reservedNanoUsd > nanoUsd(policy.budget.amountUsd) * config.maxShareFraction;
+    if (tooLarge) {
+      throw new MeshError("RATE_LIMITED", `a share this large would take more than ${config.maxShareFraction} of the tenant's limits or budget; lease per call`, {
+        retryAfterMs: retryAfter(SHARE_REFUSED_RETRY_MS),
+      });
+    }
+  }
+
   return async function lease(input: LeaseInput, context: WorkContext): Promise<LeaseGrant> {
     const policy = await policies.get(context);
     if (policy.allowedModels.length > 0 && !policy.allowedModels.includes(input.model)) {
@@ -69,6 +85,7 @@ export function createLeaseHandler(config: AiCapacityConfig, policies: TenantPol
     expiryEntry.catch(() => {}); // awaited below; a failure must not count as unhandled while the health is read
     try {
       const plan = planFor(input, policy, await ledgers.health.read("", input.model));
+      refuseLargeShare(input, plan, policy, lease.reservedNanoUsd);
       await expiryEntry;
       await ledgers.capacity.update(context.tenant, CAPACITY_KEY, grant({
         lease, plan, budgetLimitNanoUsd: nanoUsd(policy.budget.amountUsd), maxOpenLeases: config.maxOpenLeases, retention,

@@ -2,7 +2,9 @@ import { aiCapacityContract } from "../../protocol/ai-capacity.ts";
 import { llmContract } from "../../protocol/llm.ts";
 import { tenantsContract } from "../../protocol/tenants.ts";
 import { createTenantPolicyCache, defineActor } from "../../runtime/index.ts";
-import { createCompleteHandler } from "./complete.ts";
+import { BackgroundWrites } from "./background-writes.ts";
+import { CAPACITY_NOT_STARTED, startCallCapacity } from "./capacity.ts";
+import { createCompleteHandler, type LlmServices } from "./complete.ts";
 import { COMPLETION_CACHE } from "./completion-cache.ts";
 import { llmConfigFromEnv, parseLlmConfig, type LlmConfig, type LlmConfigInput } from "./config.ts";
 import { EVENT_OUTBOX, startOutboxDrainer } from "./event-outbox.ts";
@@ -26,6 +28,8 @@ export function createLlmActor(configInput: LlmConfig | LlmConfigInput = {}) {
     onStateChange: (model, state) => onCircuitChange(model, state),
   });
   const policies = createTenantPolicyCache(config.policyCacheMs);
+  // Capacity needs the replica's mesh client: it is connected in onStart, before any request.
+  const services: LlmServices = { config, client, breakers, policies, background: new BackgroundWrites(config.maxBackgroundWrites), capacity: CAPACITY_NOT_STARTED };
 
   return defineActor({
     name: "llm",
@@ -43,7 +47,7 @@ export function createLlmActor(configInput: LlmConfig | LlmConfigInput = {}) {
       // Settlements and usage events JetStream refused, until a replica republishes them (usually empty).
       [EVENT_OUTBOX]: { tenantOwned: false },
     },
-    handlers: { complete: createCompleteHandler({ config, client, breakers, policies }) },
+    handlers: { complete: createCompleteHandler(services) },
     // Policies from tenants; leases, settlement and provider signals from ai-capacity.
     calls: [tenantsContract, aiCapacityContract],
     roles: ["lease-holder", "provider-signals"],
@@ -55,7 +59,15 @@ export function createLlmActor(configInput: LlmConfig | LlmConfigInput = {}) {
       onCircuitChange = (model, state) => log.warn({ breaker: "provider", model, state }, "provider circuit changed state");
       if (!config.apiKey) log.warn("OPENAI_API_KEY is not set; a provider that checks keys will refuse every call");
       log.info({ baseURL: config.baseURL, fallbacks: config.fallbacks, timeoutMs: config.timeoutMs }, "llm provider configured");
-      return startOutboxDrainer(start, config.outboxDrainMs);
+      const capacity = startCallCapacity(start, config);
+      services.capacity = capacity;
+      const stopDrainer = startOutboxDrainer(start, config.outboxDrainMs);
+      return async () => {
+        // In-flight calls are finished by now (graceful drain): settle the shares, then let the last writes land.
+        await capacity.close();
+        await services.background.drain();
+        await stopDrainer();
+      };
     },
   });
 }

@@ -2,33 +2,64 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import pLimit from "p-limit";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
-import { ask, startLlmMesh, untilSettled } from "./test-support.ts";
+import { ask, startLlmMesh, sumOf, untilSettled } from "./test-support.ts";
 
-const CALLS = 300;
+const CALLS = 2000;
+// At most this many at once: the three llm replicas take 128 each before shedding load.
+const IN_FLIGHT = 256;
 const servers = await useTestServers();
-const mesh = await startLlmMesh(servers, { llmReplicas: 2, capacityReplicas: 3 });
+const mesh = await startLlmMesh(servers, { llmReplicas: 3, capacityReplicas: 2 });
 
-test("300 concurrent completions of one tenant never overspend its budget; every refused call gets OVER_BUDGET", async () => {
-  // Each lease reserves (prompt + 16 output tokens) at gpt-4o-mini's dearer price ($0.60/M),
-  // about $0.0000156, so a budget of $0.0016 covers roughly a third of the calls.
+type Outcome = { ok: true; costUsd: number; tokens: number } | { ok: false; error: unknown };
+
+/** `maxAttempts`: the caller's client retries OVERLOADED and RATE_LIMITED (with their hints) unless told otherwise. */
+async function rush(tenant: string, calls: number, inFlight = IN_FLIGHT, maxAttempts = 3): Promise<Outcome[]> {
+  const limit = pLimit(inFlight);
+  return Promise.all(Array.from({ length: calls }, (_, i) => limit(() =>
+    mesh.llm.complete(ask(`request number ${i}`, { maxTokens: 16 }), { tenant, timeoutMs: 60_000, maxAttempts })
+      .then((result): Outcome => ({ ok: true, costUsd: result.costUsd, tokens: result.usage.promptTokens + result.usage.completionTokens }),
+        (error: unknown): Outcome => ({ ok: false, error })))));
+}
+
+const codesOf = (outcomes: Outcome[]) => [...new Set(outcomes.flatMap((outcome) => (outcome.ok ? [] : [(outcome.error as { code?: string }).code ?? String(outcome.error)])))];
+
+test("2,000 completions of one small-budget tenant across 3 llm and 2 ai-capacity replicas never overspend; every refusal is OVER_BUDGET", async () => {
+  // Each call reserves (prompt + 16 output tokens) at gpt-4o-mini's dearer price ($0.60/M),
+  // about $0.0000168, so a budget of $0.0016 covers under a hundred of the 2,000 calls.
   const budgetUsd = 0.0016;
-  await mesh.createTenant("rush", { budget: { amountUsd: budgetUsd, period: "day" } });
-  const limit = pLimit(100);
-  const outcomes = await Promise.all(Array.from({ length: CALLS }, (_, i) => limit(() =>
-    mesh.llm.complete(ask(`request number ${i}`, { maxTokens: 16 }), { tenant: "rush", timeoutMs: 60_000 })
-      .then((result) => ({ ok: true as const, costUsd: result.costUsd }), (error: unknown) => ({ ok: false as const, error })))));
+  const tokensPerMinute = 200_000;
+  await mesh.createTenant("rush", { budget: { amountUsd: budgetUsd, period: "day" }, limits: { requestsPerMinute: 1_000_000, tokensPerMinute } });
+  const requestsBefore = (await mesh.provider.stats()).requests;
+  const outcomes = await rush("rush", CALLS);
 
   const answered = outcomes.filter((outcome) => outcome.ok);
-  const refused = outcomes.flatMap((outcome) => (outcome.ok ? [] : [outcome.error]));
-  const codes = refused.map((error) => (error as { code?: string }).code ?? String(error));
-  assert.deepEqual([...new Set(codes)], ["OVER_BUDGET"], "every refused call is OVER_BUDGET");
-  assert.ok(answered.length > 0 && refused.length > 0, `${answered.length} answered, ${refused.length} refused`);
+  assert.deepEqual(codesOf(outcomes), ["OVER_BUDGET"], "every refused call is OVER_BUDGET");
+  assert.ok(answered.length > 0 && answered.length < CALLS, `${answered.length} answered, ${CALLS - answered.length} refused`);
 
+  await mesh.untilNothingReserved("rush");
   await untilSettled(mesh.jsm);
   const status = await mesh.capacity.status({}, { tenant: "rush" });
   assert.ok(status.spentUsd <= budgetUsd, `spent ${status.spentUsd} of ${budgetUsd}`);
-  assert.equal(status.reservedUsd, 0, "nothing is left reserved");
-  const told = answered.reduce((total, outcome) => total + outcome.costUsd, 0);
+  const told = sumOf(answered, (outcome) => outcome.costUsd);
   assert.ok(Math.abs(status.spentUsd - told) < 1e-9, `callers were told ${told}, ${status.spentUsd} was booked`);
-  assert.equal((await mesh.provider.stats()).requests, answered.length, "refused calls never reached the provider");
+  assert.equal((await mesh.provider.stats()).requests - requestsBefore, answered.length, "refused calls never reached the provider");
+  // The whole rush ran inside one minute's bucket: what the provider billed stayed under the limit.
+  assert.ok(sumOf(answered, (outcome) => outcome.tokens) <= tokensPerMinute);
+});
+
+test("a tenant's tokens per minute bind across 3 llm replicas: what the provider served never passes the bucket (capacity + refill)", async () => {
+  // A few calls' worth a minute: shares of a quarter of it at most, most calls leased one by one.
+  const tokensPerMinute = 2000;
+  await mesh.createTenant("metered", { limits: { requestsPerMinute: 1_000_000, tokensPerMinute } });
+  const started = Date.now();
+  // Refused calls each ask ai-capacity (no share fits): fewer at once than above, so none is shed as OVERLOADED.
+  const outcomes = await rush("metered", 200, 32, 1);
+  const elapsedMs = Date.now() - started;
+  const answered = outcomes.filter((outcome) => outcome.ok);
+  assert.deepEqual(codesOf(outcomes), ["RATE_LIMITED"], "every refused call is RATE_LIMITED");
+  // A full bucket holds one minute; it refills continuously meanwhile.
+  const bound = tokensPerMinute + (tokensPerMinute * elapsedMs) / 60_000;
+  const served = sumOf(answered, (outcome) => outcome.tokens);
+  assert.ok(answered.length > 0 && served <= bound, `${answered.length} answered with ${served} tokens, bucket bound ${bound.toFixed(0)}`);
+  await mesh.untilNothingReserved("metered");
 });

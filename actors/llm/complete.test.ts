@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { MongoClient } from "mongodb";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
-import { ask, failureOf, startLlmMesh, storedUsageEvents, sumOf, untilSettled, untilUsageConsumed } from "./test-support.ts";
+import { ask, failureOf, startLlmMesh, storedUsageEvents, sumOf, untilState, untilUsageConsumed } from "./test-support.ts";
 
 const servers = await useTestServers();
 const mesh = await startLlmMesh(servers, { usage: {} });
@@ -17,7 +17,7 @@ test("a completion runs end to end, its cost is attributed, and the usage report
   assert.equal(first.fallback, false);
   assert.ok(first.usage.promptTokens > 0 && first.usage.completionTokens > 0);
   assert.ok(first.costUsd > 0);
-  await untilSettled(mesh.jsm);
+  await mesh.untilNothingReserved("acme");
   const status = await mesh.capacity.status({}, { tenant: "acme" });
   assert.ok(Math.abs(status.spentUsd - first.costUsd) < 1e-12, "ai-capacity booked what the caller was told");
   assert.equal(status.reservedUsd, 0);
@@ -25,7 +25,7 @@ test("a completion runs end to end, its cost is attributed, and the usage report
   await mesh.llm.complete({ ...ask("Another question", { model: "gpt-4o" }), service: "search" }, { tenant: "acme" });
   await failureOf(mesh.llm.complete({ ...ask("hi"), tools: [{ name: "wire_money" }] }, { tenant: "acme" }));
 
-  const events = await storedUsageEvents(mesh.jsm, "acme");
+  const events = await mesh.usageEvents("acme", 3);
   assert.equal(events.length, 3);
   const firstEvent = events[0]!;
   assert.deepEqual(
@@ -51,6 +51,8 @@ test("a completion runs end to end, its cost is attributed, and the usage report
 test("prompts and outputs are not kept by default: the call log holds hashes and sizes only", async () => {
   await mesh.createTenant("quiet");
   await mesh.llm.complete(ask("my secret prompt"), { tenant: "quiet" });
+  // The call record is written after the answer.
+  await untilState("the call record", async () => (await llmDb.collection("call_log").countDocuments({ tenant: "quiet" })) > 0);
   const calls = await llmDb.collection("call_log").find({ tenant: "quiet" }).toArray();
   assert.equal(calls.length, 1);
   assert.match(String(calls[0]!.requestHash), /^[0-9a-f]{64}$/);
@@ -88,7 +90,7 @@ test("a deterministic request is answered from the cache, and two tenants never 
   const sampled = await mesh.llm.complete({ ...request, temperature: 0.7 }, { tenant: "cache-a" });
   assert.equal(sampled.cached, false, "a non-deterministic request is never cached");
 
-  const hitEvents = (await storedUsageEvents(mesh.jsm, "cache-a")).filter((event) => event.cacheHit);
+  const hitEvents = (await mesh.usageEvents("cache-a", 3)).filter((event) => event.cacheHit);
   assert.equal(hitEvents.length, 1);
   assert.deepEqual([hitEvents[0]!.costUsd, hitEvents[0]!.outcome], [0, "ok"]);
 });
@@ -109,9 +111,8 @@ test("policy refusals get their typed errors before any capacity is leased", asy
 
   const allowed = await mesh.llm.complete({ ...ask("please use tool lookup"), tools: [{ name: "lookup", parameters: { type: "object" } }] }, { tenant: "strict" });
   assert.deepEqual(allowed.toolCalls, [{ name: "lookup", arguments: "{}" }]);
-  await untilSettled(mesh.jsm);
-  assert.equal((await mesh.capacity.status({}, { tenant: "strict" })).reservedUsd, 0, "nothing stays reserved");
-  const rejected = (await storedUsageEvents(mesh.jsm, "strict")).filter((event) => event.outcome === "rejected");
+  await mesh.untilNothingReserved("strict");
+  const rejected = (await mesh.usageEvents("strict", 5)).filter((event) => event.outcome === "rejected");
   assert.deepEqual(rejected.map((event) => event.errorCode), ["BAD_REQUEST", "FORBIDDEN", "FORBIDDEN", "FORBIDDEN"]);
 });
 

@@ -2,7 +2,8 @@ import type { CompletionRequest, CompletionResult } from "../../protocol/llm.ts"
 import { toMeshError, type WorkContext, type TenantPolicyCache } from "../../runtime/index.ts";
 import { readCachedCompletion, writeCachedCompletion } from "./completion-cache.ts";
 import { replyForFailure } from "./failure-replies.ts";
-import { attemptModel, callBudgetMs, MIN_CALL_MS, type AttemptResult, type AttemptServices } from "./model-attempt.ts";
+import { callBudgetMs, MIN_CALL_MS } from "./call-accounting.ts";
+import { attemptModel, type AttemptResult, type AttemptServices } from "./model-attempt.ts";
 import { enforcePolicy, isDeterministic } from "./policy-checks.ts";
 import { countPromptTokens } from "./prompt-tokens.ts";
 import { isDegradation } from "./provider-errors.ts";
@@ -12,6 +13,8 @@ import { publishUsage } from "./usage-event.ts";
 
 export interface LlmServices extends AttemptServices {
   readonly policies: TenantPolicyCache;
+  /** Set once the replica is connected (onStart). */
+  capacity: AttemptServices["capacity"];
 }
 
 const DAY_MS = 86_400_000;
@@ -68,10 +71,15 @@ export function createCompleteHandler(services: LlmServices) {
     const usage = { promptTokens: answer.promptTokens, completionTokens: answer.completionTokens };
     const output = { content: answer.content, toolCalls: answer.toolCalls };
     const cacheTtlMs = Math.min(services.config.cacheTtlMs, policy.retention.retentionDays * DAY_MS);
+    // The provider billed this call: its usage event (durable: retried, then the outbox) is
+    // published after the answer, bounded in number (background-writes.ts), like the call record.
+    const billedUsage = publishUsage(context, { ...noUsage, ...usage, model: result.model, costUsd: result.costUsd, latencyMs: elapsed(), outcome: "ok", fallback }, services.config.publishRetryMs);
     await Promise.all([
-      publishUsage(context, { ...noUsage, ...usage, model: result.model, costUsd: result.costUsd, latencyMs: elapsed(), outcome: "ok", fallback }, services.config.publishRetryMs),
-      // Only the model asked for fills the cache: a fallback's answer is not the one requested.
+      services.background.run(billedUsage.catch(() => {})),
+      // Only the model asked for fills the cache (a fallback's answer is not the one requested);
+      // awaited, so the next identical request finds it.
       deterministic && !fallback ? writeCachedCompletion(context, { key: hash, model: result.model, ...output, usage }, cacheTtlMs) : undefined,
+      // Awaited: only tenants that keep samples pay for it, and a caller may read it at once.
       storeEvaluationSample(context, policy, { requestHash: hash, model: result.model, messages: request.messages, output }),
     ]);
     return { model: result.model, ...output, usage, costUsd: result.costUsd, cached: false, fallback };

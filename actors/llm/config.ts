@@ -26,6 +26,19 @@ export const LlmConfigSchema = z.object({
   publishRetryMs: z.coerce.number().int().nonnegative().max(60_000).default(1_000),
   /** How often every replica republishes what its outbox holds. */
   outboxDrainMs: z.coerce.number().int().min(10).max(600_000).default(1_000),
+  /**
+   * Capacity shares: the largest share of a tenant's capacity (tokens) a replica asks for per
+   * service and model; 0 turns shares off (every call leases alone).
+   */
+  shareMaxTokens: z.coerce.number().int().nonnegative().max(10_000_000).default(200_000),
+  /** The most calls one share covers. */
+  shareMaxRequests: z.coerce.number().int().positive().max(1000).default(200),
+  /** How long calls are admitted from one share before the next (a share lives this + LLM_TIMEOUT_MS + ai-capacity's grace). */
+  shareUsableMs: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /** A share with no call for this long is settled, so idle capacity goes back to the tenant. */
+  shareIdleMs: z.coerce.number().int().min(10).max(600_000).default(1_000),
+  /** Background writes and publishes (call records, usage events) a replica lets run at once before a reply waits for them. */
+  maxBackgroundWrites: z.coerce.number().int().positive().max(100_000).default(512),
 });
 export type LlmConfig = Readonly<z.output<typeof LlmConfigSchema>>;
 export type LlmConfigInput = z.input<typeof LlmConfigSchema>;
@@ -36,7 +49,7 @@ export function parseLlmConfig(input: LlmConfigInput = {}): LlmConfig {
   return Object.freeze({ ...parsed.data, fallbacks: Object.freeze({ ...parsed.data.fallbacks }) });
 }
 
-/** OPENAI_BASE_URL, OPENAI_API_KEY, LLM_TIMEOUT_MS, LLM_FALLBACKS (JSON object), LLM_CACHE_TTL_MS, LLM_BREAKER_*, LLM_PUBLISH_RETRY_MS, LLM_OUTBOX_DRAIN_MS. */
+/** OPENAI_BASE_URL, OPENAI_API_KEY, LLM_TIMEOUT_MS, LLM_FALLBACKS (JSON object), LLM_CACHE_TTL_MS, LLM_BREAKER_*, LLM_PUBLISH_RETRY_MS, LLM_OUTBOX_DRAIN_MS, LLM_SHARE_*, LLM_MAX_BACKGROUND_WRITES. */
 export function llmConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LlmConfig {
   let fallbacks: unknown;
   try {
@@ -56,5 +69,10 @@ export function llmConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LlmConfi
     policyCacheMs: env.LLM_POLICY_CACHE_MS || undefined,
     publishRetryMs: env.LLM_PUBLISH_RETRY_MS || undefined,
     outboxDrainMs: env.LLM_OUTBOX_DRAIN_MS || undefined,
+    shareMaxTokens: env.LLM_SHARE_MAX_TOKENS || undefined,
+    shareMaxRequests: env.LLM_SHARE_MAX_REQUESTS || undefined,
+    shareUsableMs: env.LLM_SHARE_USABLE_MS || undefined,
+    shareIdleMs: env.LLM_SHARE_IDLE_MS || undefined,
+    maxBackgroundWrites: env.LLM_MAX_BACKGROUND_WRITES || undefined,
   });
 }

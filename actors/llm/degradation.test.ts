@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { DEFAULT_PRICES } from "../ai-capacity/prices.ts";
-import { ask, failureOf, startLlmMesh, storedUsageEvents, untilSettled } from "./test-support.ts";
+import { ask, failureOf, startLlmMesh, storedUsageEvents, untilState } from "./test-support.ts";
 
 const BREAKER_FAILURES = 3;
 const servers = await useTestServers();
@@ -37,8 +37,7 @@ test("a provider answering 429 gets callers RATE_LIMITED at once, and capacity r
   await sleep(errors.at(-1)!.retryAfterMs!); // the hint the caller was given
   const healed = await mesh.llm.complete(ask("after the storm"), once);
   assert.equal(healed.model, "gpt-4o-mini");
-  await untilSettled(mesh.jsm);
-  assert.equal((await mesh.capacity.status({}, { tenant: "acme" })).reservedUsd, 0, "every refused call's lease was released");
+  await mesh.untilNothingReserved("acme"); // every refused call's capacity was given back
 });
 
 test("repeated provider failures open the model's circuit and its fallback model answers", async () => {
@@ -51,6 +50,8 @@ test("repeated provider failures open the model's circuit and its fallback model
   }
   assert.equal(await callsTo("large-model"), BREAKER_FAILURES, "an open circuit keeps calls away from the failing model");
   assert.equal(await callsTo("small-model"), BREAKER_FAILURES + 2);
+  // Billed calls publish their usage event after the answer: wait for the fallbacks' to be stored.
+  await untilState("the fallback calls' usage events", async () => (await storedUsageEvents(mesh.jsm, "acme")).filter((event) => event.fallback).length >= BREAKER_FAILURES + 2);
   const events = (await storedUsageEvents(mesh.jsm, "acme")).filter((event) => event.fallback);
   assert.equal(events.length, BREAKER_FAILURES + 2);
   assert.ok(events.every((event) => event.model === "small-model" && event.outcome === "ok"));
@@ -80,8 +81,7 @@ test("an exhausted provider quota is UNAVAILABLE, never falls back and never ope
   }
   assert.equal(await callsTo("gpt-4o"), BREAKER_FAILURES + 1, "the circuit stayed closed");
   assert.equal(await callsTo("gpt-4o-mini"), 0, "no fallback for a quota problem");
-  await untilSettled(mesh.jsm);
-  assert.equal((await mesh.capacity.status({}, { tenant: "acme" })).reservedUsd, 0);
+  await mesh.untilNothingReserved("acme");
 });
 
 test("a hung provider call times out inside the deadline and the fallback model answers", async () => {
@@ -107,8 +107,7 @@ test("callers with short deadlines on a slow model get TIMEOUT, and never open i
   assert.deepEqual([patient.model, patient.fallback], ["patient-model", false]);
   const health = await mesh.capacity.signal({ model: "patient-model", outcome: "ok", latencyMs: 1 }, { tenant: "acme" });
   assert.equal(health.capacityFactor, 1, "no timeout was reported to ai-capacity");
-  await untilSettled(mesh.jsm);
-  assert.equal((await mesh.capacity.status({}, { tenant: "acme" })).reservedUsd, 0, "every timed-out call's lease was released");
+  await mesh.untilNothingReserved("acme"); // every timed-out call's capacity was given back
 });
 
 test("a model name nobody prices creates no circuit and is refused by ai-capacity before any provider call", async () => {

@@ -62,7 +62,8 @@ export async function startLlmMesh(servers: TestServers, options: MeshOptions = 
   const llmReplicas: RunningActor[] = [];
   for (let i = 0; i < (options.llmReplicas ?? 1); i++) {
     // A definition per replica: each gets its own circuits and caches, as separate processes would.
-    llmReplicas.push(await startActorForTest(createLlmActor({ baseURL: provider.baseURL, apiKey: "test", ...options.llm }), servers));
+    // Idle shares go back within 50 ms, so a test waits briefly for what is reserved to be settled.
+    llmReplicas.push(await startActorForTest(createLlmActor({ baseURL: provider.baseURL, apiKey: "test", shareIdleMs: 50, ...options.llm }), servers));
   }
   if (options.usage) await startActorForTest(createUsageActor(options.usage), servers);
   const nc = await servers.connectNats();
@@ -82,6 +83,18 @@ export async function startLlmMesh(servers: TestServers, options: MeshOptions = 
     llm: actorClient(mesh, llmContract),
     capacity: actorClient(mesh, aiCapacityContract),
     usage: actorClient(mesh, usageContract),
+    /**
+     * Resolves when ai-capacity holds no reservation for the tenant: every share and lease is
+     * settled (a settlement drops the reservation and books the cost in one step).
+     */
+    async untilNothingReserved(tenant: string): Promise<void> {
+      await untilState(`${tenant}'s shares to be settled`, async () => (await actorClient(mesh, aiCapacityContract).status({}, { tenant })).reservedUsd === 0);
+    },
+    /** The tenant's usage events once `count` are stored (billed calls publish theirs after the answer). */
+    async usageEvents(tenant: string, count: number): Promise<UsageEvent[]> {
+      await untilState(`${count} usage events of ${tenant}`, async () => (await storedUsageEvents(jsm, tenant)).length >= count);
+      return storedUsageEvents(jsm, tenant);
+    },
     async createTenant(tenant: string, policy: Partial<TenantPolicyFields> = {}): Promise<void> {
       await tenants.put({ policy: { ...TEST_POLICY, ...policy }, expectedVersion: 0 }, { tenant });
     },

@@ -79,67 +79,65 @@ test("by default every call is its own remote lease, settled or released with an
   await assert.rejects(client.acquire(call), (error) => hasCode(error, "UNAVAILABLE"));
 });
 
-test("local mode carves several calls out of one remote lease and settles their totals", async () => {
-  const client = createLeaseClient(mesh, { service: "chat", localLeaseTokens: 1000, localLeaseRequests: 5 });
+const shares = { maxTokens: 100_000, callTimeoutMs: 1000 };
+const settlementsTo = (into: Array<{ leaseId: string; promptTokens: number; completionTokens: number; requests: number }>) =>
+  async (_tenant: string, leaseId: string, usage: { promptTokens: number; completionTokens: number; requests: number }) => { into.push({ leaseId, ...usage }); };
+
+test("with shares, calls are admitted in memory from one share and settled together through the settlement sink", async () => {
+  const settled: Array<{ leaseId: string; promptTokens: number; completionTokens: number; requests: number }> = [];
+  const client = createLeaseClient(mesh, { service: "chat", shares, settlements: settlementsTo(settled) });
   const leases = await Promise.all([client.acquire(call), client.acquire(call), client.acquire(call)]);
-  assert.equal(calls.leases.length, 1);
-  assert.deepEqual({ ...calls.leases[0], key: undefined }, { estimatedTokens: 1000, requests: 5, service: "chat", key: undefined });
+  assert.equal(calls.leases.length, 1, "one share for three calls");
+  assert.deepEqual({ ...calls.leases[0], key: undefined }, { estimatedTokens: 400, requests: 4, service: "chat", key: undefined }, "the first share holds 4 calls of this size");
   const leaseId = leases[0]!.leaseId;
   assert.ok(leases.every((lease) => lease.local && lease.leaseId === leaseId && lease.grantedTokens === 100));
-
   const costs = await Promise.all(leases.map((lease, index) => lease.settle({ promptTokens: 10 * (index + 1), completionTokens: 5 })));
   assert.deepEqual(costs.map((cost) => cost.costUsd), [0.00003, 0.00004, 0.00005]);
-  assert.equal(calls.settles.length, 0, "nothing is settled while the local lease can still be used");
-  await client.flush();
-  assert.deepEqual(calls.settles, [{ leaseId, promptTokens: 60, completionTokens: 15, requests: 3, key: `settle-${leaseId}` }]);
-});
-
-test("a used-up local lease is settled when its last call ends, and the next call opens another", async () => {
-  const client = createLeaseClient(mesh, { service: "chat", localLeaseTokens: 250, localLeaseRequests: 2 });
-  const first = await client.acquire(call);
-  const second = await client.acquire(call);
-  const third = await client.acquire(call);
-  assert.equal(second.leaseId, first.leaseId);
-  assert.notEqual(third.leaseId, first.leaseId, "the first local lease has served its two calls");
-  await first.settle({ promptTokens: 40, completionTokens: 10 });
-  await second.release();
-  await client.flush();
-  assert.deepEqual(calls.settles, [
-    { leaseId: first.leaseId, promptTokens: 40, completionTokens: 10, requests: 1, key: `settle-${first.leaseId}` },
-  ]);
-  assert.deepEqual(calls.releases, [], "the second local lease still has a call in flight");
-  await third.release();
-  await client.flush();
-  assert.deepEqual(calls.releases, [{ leaseId: third.leaseId, key: `release-${third.leaseId}` }], "a local lease with no call made is released");
-
-  const big = await client.acquire({ ...call, estimatedTokens: 251 });
-  assert.equal(big.local, false, "a call larger than a local lease gets its own");
-  assert.equal(calls.leases.at(-1)?.estimatedTokens, 251);
-  await big.release();
-});
-
-test("when the larger local lease is refused, the call asks for itself; a local lease is carved only while fresh", async () => {
-  refuseLeasesAbove = 500;
-  const client = createLeaseClient(mesh, { service: "chat", localLeaseTokens: 1000, localLeaseMs: 1000 });
-  const alone = await client.acquire(call);
-  assert.equal(alone.local, false);
-  assert.deepEqual(calls.leases.map((lease) => lease.estimatedTokens), [100]);
-  await alone.release();
-
-  refuseLeasesAbove = Number.POSITIVE_INFINITY;
-  const early = await client.acquire(call);
-  await early.settle({ promptTokens: 1, completionTokens: 1 });
-  await sleep(1100); // the local lease's time is up
-  const late = await client.acquire(call);
-  assert.notEqual(late.leaseId, early.leaseId);
-  await late.release();
+  assert.equal(settled.length, 0, "nothing is settled while the share can still be used");
   await client.close();
-  assert.deepEqual(calls.settles.map((settle) => [settle.leaseId, settle.requests]), [[early.leaseId, 1]]);
-  assert.deepEqual(calls.releases.map((release) => release.leaseId), [alone.leaseId, late.leaseId]);
+  assert.deepEqual(settled.filter((settlement) => settlement.leaseId === leaseId), [{ leaseId, promptTokens: 60, completionTokens: 15, requests: 3 }]);
+  assert.equal(calls.settles.length + calls.releases.length, 0, "settlements went to the sink, not to ai-capacity's requests");
+});
+
+test("the next share is asked for in the background from the measured demand before the current one runs out", async () => {
+  const settled: Array<{ leaseId: string; promptTokens: number; completionTokens: number; requests: number }> = [];
+  const client = createLeaseClient(mesh, { service: "chat", shares, settlements: settlementsTo(settled) });
+  const first = [await client.acquire(call), await client.acquire(call), await client.acquire(call)];
+  // The third call left less than half of the first share: the next one was asked for then.
+  const fourth = await client.acquire(call);
+  const fifth = await client.acquire(call);
+  assert.equal(calls.leases.length, 2);
+  assert.deepEqual(calls.leases.map((lease) => lease.requests), [4, 30], "3 calls within a second: 30 calls over the next share's 5 s, with headroom");
+  assert.notEqual(fifth.leaseId, first[0]!.leaseId, "the fifth call came from the next share");
+  for (const lease of [...first, fourth, fifth]) await lease.settle({ promptTokens: 1, completionTokens: 1 });
+  await client.close();
+  assert.deepEqual(settled.map((settlement) => settlement.requests).sort(), [1, 4], "each share settled once with its calls");
+});
+
+test("a share with no call for idleMs goes back by itself, and a share ai-capacity refuses makes calls lease one by one", async () => {
+  const settled: Array<{ leaseId: string; promptTokens: number; completionTokens: number; requests: number }> = [];
+  const client = createLeaseClient(mesh, { service: "chat", shares: { ...shares, idleMs: 50 }, settlements: settlementsTo(settled) });
+  const lease = await client.acquire(call);
+  await lease.settle({ promptTokens: 7, completionTokens: 3 });
+  while (settled.length === 0) await sleep(10); // the idle sweep settles it; nothing else does
+  assert.deepEqual(settled, [{ leaseId: lease.leaseId, promptTokens: 7, completionTokens: 3, requests: 1 }]);
+  await client.close();
+
+  refuseLeasesAbove = 150;
+  const refused = createLeaseClient(mesh, { service: "chat", shares, settlements: settlementsTo(settled) });
+  const before = calls.leases.length;
+  const alone = await refused.acquire(call);
+  const again = await refused.acquire(call);
+  assert.equal(alone.local, false);
+  assert.equal(again.local, false);
+  assert.deepEqual(calls.leases.slice(before).map((lease) => lease.estimatedTokens), [100, 100], "after the refusal no share is asked for again for a while");
+  await alone.release();
+  await again.release();
+  await refused.close();
 });
 
 test("bad use: settling twice is refused locally, and ai-capacity's refusals reach the caller", async () => {
-  const client = createLeaseClient(mesh, { service: "chat", localLeaseTokens: 1000 });
+  const client = createLeaseClient(mesh, { service: "chat", shares });
   const lease = await client.acquire(call);
   await lease.release();
   await assert.rejects(lease.settle({ promptTokens: 1, completionTokens: 1 }), (error) => hasCode(error, "CONFLICT"));
@@ -151,7 +149,9 @@ test("bad use: settling twice is refused locally, and ai-capacity's refusals rea
   await other.release();
   await assert.rejects(client.acquire({ ...call, tenant: "Bad Tenant" }), (error) => hasCode(error, "BAD_REQUEST"));
   await client.flush();
-  refuseLeasesAbove = 10;
-  await assert.rejects(client.acquire({ ...call, estimatedTokens: 50 }), (error) => hasCode(error, "OVER_BUDGET"));
   await client.close();
+  refuseLeasesAbove = 10;
+  const refusing = createLeaseClient(mesh, { service: "chat", shares });
+  await assert.rejects(refusing.acquire({ ...call, estimatedTokens: 50 }), (error) => hasCode(error, "OVER_BUDGET"), "the share and then the call itself were refused");
+  await refusing.close();
 });

@@ -1,47 +1,69 @@
 import { randomUUID } from "node:crypto";
 import { aiCapacityContract } from "../../protocol/ai-capacity.ts";
 import { MeshError } from "../errors.ts";
-import type { AcquireRequest, Lease, LeaseClient, LeaseClientOptions, LeaseTransport, RemoteLeases } from "./lease-types.ts";
-import { LocalLeases } from "./local-leases.ts";
+import { CapacityShares } from "./capacity-shares.ts";
+import { callCostUsd, type AcquireRequest, type Lease, type LeaseClient, type LeaseClientOptions, type LeaseTransport, type RemoteLeases } from "./lease-types.ts";
 
 export type * from "./lease-types.ts";
 export { callCostUsd } from "./lease-types.ts";
 
-/** Talks to ai-capacity for a service: leases, settles, releases; optionally many calls per remote lease. */
+const DEFAULT_SHARE_REQUESTS = 200;
+const DEFAULT_SHARE_USABLE_MS = 5000;
+const DEFAULT_SHARE_IDLE_MS = 1000;
+
+/**
+ * The one client of ai-capacity's leases for a service: per-call leases, or capacity shares
+ * (calls admitted in memory from a larger lease) when `shares` is given; settlements go to
+ * `settlements` (e.g. a durable event) or to ai-capacity's settle and release requests.
+ */
 export function createLeaseClient(transport: LeaseTransport, options: LeaseClientOptions): LeaseClient {
   const bookkeepingMs = options.bookkeepingTimeoutMs ?? 5000;
   let closed = false;
-
   const remote: RemoteLeases = {
-    lease(request, tokens, requests) {
-      return transport.request(aiCapacityContract.requests.lease, { service: options.service, model: request.model, estimatedTokens: tokens, requests }, {
+    lease(request, amount) {
+      return transport.request(aiCapacityContract.requests.lease, {
+        service: request.service ?? options.service, model: request.model, estimatedTokens: amount.tokens, requests: amount.requests,
+        ...(amount.callTimeoutMs === undefined ? {} : { callTimeoutMs: amount.callTimeoutMs }),
+      }, {
         tenant: request.tenant,
-        ...(request.deadline === undefined ? {} : { deadline: request.deadline }),
+        deadline: request.deadline ?? Date.now() + bookkeepingMs,
         ...(request.traceparent === undefined ? {} : { traceparent: request.traceparent }),
         ...(request.maxAttempts === undefined ? {} : { maxAttempts: request.maxAttempts }),
-        signal: request.signal,
+        ...(request.signal === undefined ? {} : { signal: request.signal }),
         // One key for every retry of this acquire: a reply lost on the way cannot grant twice.
         idempotencyKey: `lease-${randomUUID()}`,
       });
     },
     async settle(tenant, leaseId, usage) {
-      const settled = await transport.request(aiCapacityContract.requests.settle, { leaseId, ...usage }, {
+      if (options.settlements) {
+        await options.settlements(tenant, leaseId, usage);
+        return {};
+      }
+      await transport.request(aiCapacityContract.requests.settle, { leaseId, ...usage }, {
         tenant, timeoutMs: bookkeepingMs, idempotencyKey: `settle-${leaseId}`,
       });
-      return { costUsd: settled.costUsd };
+      return {};
     },
     async release(tenant, leaseId) {
+      if (options.settlements) return options.settlements(tenant, leaseId, { promptTokens: 0, completionTokens: 0, requests: 0 });
       await transport.request(aiCapacityContract.requests.release, { leaseId }, { tenant, timeoutMs: bookkeepingMs, idempotencyKey: `release-${leaseId}` });
     },
   };
-  const local = (options.localLeaseTokens ?? 0) > 0
-    ? new LocalLeases(remote, {
-      tokens: options.localLeaseTokens!, requests: options.localLeaseRequests ?? 10, usableMs: options.localLeaseMs ?? 10_000, log: options.log,
+  const shares = options.shares
+    ? new CapacityShares(remote, {
+      maxTokens: options.shares.maxTokens,
+      maxRequests: Math.min(1000, options.shares.maxRequests ?? DEFAULT_SHARE_REQUESTS),
+      usableMs: options.shares.usableMs ?? DEFAULT_SHARE_USABLE_MS,
+      idleMs: options.shares.idleMs ?? DEFAULT_SHARE_IDLE_MS,
+      callTimeoutMs: options.shares.callTimeoutMs,
+      log: options.log,
     })
     : undefined;
 
-  async function remoteLease(request: AcquireRequest): Promise<Lease> {
-    const grant = await remote.lease(request, request.estimatedTokens, 1);
+  async function leaseOfItsOwn(request: AcquireRequest): Promise<Lease> {
+    const grant = await remote.lease(request, {
+      tokens: request.estimatedTokens, requests: 1, ...(request.callTimeoutMs === undefined ? {} : { callTimeoutMs: request.callTimeoutMs }),
+    });
     let finished = false;
     const once = () => {
       if (finished) throw new MeshError("CONFLICT", "this lease was already settled or released");
@@ -51,7 +73,8 @@ export function createLeaseClient(transport: LeaseTransport, options: LeaseClien
       leaseId: grant.leaseId, grantedTokens: grant.grantedTokens, expiresAt: grant.expiresAt, price: grant.price, local: false,
       settle: async (usage) => {
         once();
-        return remote.settle(request.tenant, grant.leaseId, { ...usage, requests: 1 });
+        await remote.settle(request.tenant, grant.leaseId, { ...usage, requests: 1 });
+        return { costUsd: callCostUsd(grant.price, usage) };
       },
       release: async () => {
         once();
@@ -63,16 +86,17 @@ export function createLeaseClient(transport: LeaseTransport, options: LeaseClien
   return {
     async acquire(request) {
       if (closed) throw new MeshError("UNAVAILABLE", "the lease client is closed");
-      // Checked here too: a local lease would otherwise carve a nonsense amount without asking anyone.
+      // Checked here too: a share would otherwise admit a nonsense amount without asking anyone.
       if (!Number.isSafeInteger(request.estimatedTokens) || request.estimatedTokens <= 0) {
         throw new MeshError("BAD_REQUEST", "estimatedTokens must be a positive integer");
       }
-      return (await local?.acquire(request)) ?? remoteLease(request);
+      return (await shares?.acquire(request)) ?? leaseOfItsOwn(request);
     },
-    flush: async () => local?.flush(),
+    flush: async () => shares?.flush(),
+    retireShares: (model) => shares?.retireModel(model),
     async close() {
       closed = true;
-      await local?.flush();
+      await shares?.close();
     },
   };
 }

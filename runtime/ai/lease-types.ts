@@ -10,29 +10,51 @@ export interface LeaseTransport {
   request<R extends RequestContract>(contract: R, input: z.input<R["input"]>, options?: CallOptions): Promise<z.output<R["output"]>>;
 }
 
+/**
+ * Where settlements go. Given, every settle and release (and every share's aggregate) is handed
+ * to it, e.g. a durable event publish; without it they are `ai-capacity.settle`/`release`
+ * requests. A release is a settlement of zero tokens and zero requests (ai-capacity gives the
+ * whole grant and reservation back). It must not throw for a settlement it could not deliver:
+ * the lease then expires and is charged its reservation.
+ */
+export type SettlementSink = (tenant: string, leaseId: string, usage: CallUsage & { requests: number }) => Promise<void>;
+
+/** Capacity shares (Doorman's model): per tenant and model, calls are admitted in memory from a larger lease. */
+export interface ShareOptions {
+  /** The largest share asked for, in tokens. A call that 4 such calls would not hold gets a lease of its own. */
+  readonly maxTokens: number;
+  /** The most calls one share covers (at most 1000). Default 200. */
+  readonly maxRequests?: number;
+  /** How long calls are admitted from one share. Default 5 s. */
+  readonly usableMs?: number;
+  /** A share with no call admitted for this long is settled, so idle capacity goes back. Default 1 s. */
+  readonly idleMs?: number;
+  /** The longest call admitted: a share lives `usableMs` + this + ai-capacity's settle grace. */
+  readonly callTimeoutMs: number;
+}
+
 export interface LeaseClientOptions {
   /** The calling service: attribution and its per-service bucket in ai-capacity. */
   readonly service: string;
-  /**
-   * Tokens of one remote lease that calls are carved from locally, without a round trip each.
-   * 0 (the default) turns local leases off: every acquire is its own remote lease.
-   */
-  readonly localLeaseTokens?: number;
-  /** Calls one local lease covers. Default 10. */
-  readonly localLeaseRequests?: number;
-  /** How long a local lease is carved from before it is settled. Default 10 s (and always before the remote lease expires). */
-  readonly localLeaseMs?: number;
-  /** Deadline of settle and release calls. Default 5 s. */
+  /** Turns capacity shares on (off by default: every acquire is its own remote lease). */
+  readonly shares?: ShareOptions;
+  /** Where settlements go (default: ai-capacity's settle and release requests). */
+  readonly settlements?: SettlementSink;
+  /** Deadline of share, settle and release calls made off a caller's path. Default 5 s. */
   readonly bookkeepingTimeoutMs?: number;
-  /** Failures of background settles (local mode) are reported here; nothing is written otherwise. */
+  /** Failures in the background (share refreshes, settlements) are reported here; nothing is written otherwise. */
   readonly log?: Logger;
 }
 
 export interface AcquireRequest {
   readonly tenant: string;
+  /** The service the call is for, when the client serves several (default: the client's `service`). */
+  readonly service?: string;
   readonly model: string;
   /** Prompt tokens plus the call's output cap. */
   readonly estimatedTokens: number;
+  /** The longest the call may take (the lease outlives it). Default: ai-capacity's grace alone. */
+  readonly callTimeoutMs?: number;
   /** Absolute deadline (epoch ms) for getting the lease. */
   readonly deadline?: number;
   readonly traceparent?: string;
@@ -48,21 +70,23 @@ export interface CallUsage {
 
 /** Capacity for one call. Settle it with the provider's usage, or release it if the call was not made. */
 export interface Lease {
-  /** The remote lease: shared by the calls carved from one local lease. */
+  /** The remote lease: shared by the calls admitted from one share. */
   readonly leaseId: string;
   readonly grantedTokens: number;
   readonly expiresAt: number;
   readonly price: ModelPrice;
   readonly local: boolean;
-  /** The call's cost in dollars. Local leases compute it from the lease's price and settle the aggregate later. */
+  /** The call's cost in dollars, from the lease's price. A share's calls are settled together later. */
   settle(usage: CallUsage): Promise<{ costUsd: number }>;
   release(): Promise<void>;
 }
 
 export interface LeaseClient {
   acquire(request: AcquireRequest): Promise<Lease>;
-  /** Settles every local lease now (those with calls in flight when their last call ends). */
+  /** Settles every share now (those with calls in flight when their last call ends). */
   flush(): Promise<void>;
+  /** Stops admitting calls of `model` from shares (e.g. after the provider rate limited it). */
+  retireShares(model: string): void;
   /** flush(), and no more acquires. */
   close(): Promise<void>;
 }
@@ -72,9 +96,9 @@ export function callCostUsd(price: ModelPrice, usage: CallUsage): number {
   return protocolCallCostUsd(price, usage);
 }
 
-/** The ai-capacity calls the lease client makes (local leases draw on the same ones). */
+/** The ai-capacity calls the lease client makes (shares draw on the same ones). */
 export interface RemoteLeases {
-  lease(request: AcquireRequest, tokens: number, requests: number): Promise<LeaseGrant>;
-  settle(tenant: string, leaseId: string, usage: CallUsage & { requests: number }): Promise<{ costUsd: number }>;
+  lease(request: AcquireRequest, amount: { tokens: number; requests: number; callTimeoutMs?: number }): Promise<LeaseGrant>;
+  settle(tenant: string, leaseId: string, usage: CallUsage & { requests: number }): Promise<unknown>;
   release(tenant: string, leaseId: string): Promise<void>;
 }

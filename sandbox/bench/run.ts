@@ -22,7 +22,8 @@ import { benchTenantGrowth } from "./scenario-tenants.ts";
 const REQUEST_LOAD = { concurrency: 64, warmupMs: 500, measureMs: 2000 };
 const REQUEST_ROUNDS = 3;
 const LEASE_LOAD = { concurrency: 16, warmupMs: 1500, measureMs: 5000 };
-const LLM_LOAD = { concurrency: 4, warmupMs: 1500, measureMs: 6000 };
+const LLM_LOAD = { concurrency: 16, warmupMs: 1000, measureMs: 3000 };
+const LLM_ROUNDS = 3;
 const USAGE_LOAD = { backlog: 10_000, drainRounds: 3, seeded: 200_000, report: { concurrency: 4, warmupMs: 500, measureMs: 3000 } };
 const TENANT_LOAD = {
   get: { concurrency: 16, warmupMs: 1000, measureMs: 4000 }, getRounds: 3, putConcurrency: 16, few: 10, many: 10_000, putBaseline: 1_000, putRounds: 3,
@@ -45,7 +46,7 @@ const SCENARIOS: readonly Scenario[] = [
   { key: "rr", title: "(a/b) request/reply: bare (nats.js defaults, then noAsyncTraces), then mesh", run: (env) => benchRequestReply(env, REQUEST_LOAD, REQUEST_ROUNDS) },
   { key: "events", title: "(c/d) events: bare JetStream, then the mesh publisher and consumer", run: (env) => benchEvents(env, EVENT_LOAD) },
   { key: "leases", title: "(e) leases: one-write request pairs, then ai-capacity lease+settle", run: async (env) => [await benchLeases(env, LEASE_LOAD)] },
-  { key: "llm", title: "(f) llm: direct openai SDK calls, then llm.complete", run: async (env) => [await benchLlm(env, LLM_LOAD)] },
+  { key: "llm", title: "(f) llm: direct openai SDK calls, then llm.complete", run: async (env) => [await benchLlm(env, LLM_LOAD, LLM_ROUNDS)] },
   { key: "usage", title: "(g) usage: drain and report with little stored, then with 200,000 more events of the tenant", run: (env) => benchUsage(env, USAGE_LOAD) },
   { key: "tenants", title: "(h/i) tenant growth: tenants.get with 10 vs 10,000 stored, putting 1,000 vs 10,000", run: (env) => benchTenantGrowth(env, TENANT_LOAD, progress) },
   { key: "replicas", title: "(r) replicas: a Moleculer node, then each actor's compiled replica (memory idle and after 10,000 requests; start-up compiled and under tsx)", run: (env) => benchReplicas(env, REPLICA_LOAD) },

@@ -1,10 +1,18 @@
 /**
  * (f) what the llm actor adds to a completion: `llm.complete` through the mesh (policy and
- * prompt-token checks, lease and settle with ai-capacity, the provider call, usage event and
- * call record) against the same request sent straight to the same test provider with the
- * `openai` SDK. The provider answers at once (latency 0), so the difference is all ours.
- * Requests are not deterministic (temperature 1), so the llm cache never answers.
+ * prompt-token checks, capacity from the replica's share, the provider call, settlement, usage
+ * event and call record) against the same request sent straight to the same test provider with
+ * the `openai` SDK, 16 callers in flight either way. The provider answers at once (latency 0),
+ * so the difference is all ours. The provider and the two llm replicas run as processes of
+ * their own, as they would in production: the bench process holds only the callers (and
+ * tenants and ai-capacity, off the per-call path with shares), so the comparison is not of
+ * one process's CPU shared between caller and provider. The two sides run in alternating
+ * rounds, pooled per side, so a burst of load on the machine falls on both. Requests are not deterministic
+ * (temperature 1), so the llm cache never answers.
  */
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { connect } from "@nats-io/transport-node";
 import OpenAI from "openai";
 import { llmContract } from "../../protocol/llm.ts";
@@ -12,53 +20,93 @@ import { tenantsContract } from "../../protocol/tenants.ts";
 import { actorClient, MeshClient } from "../../runtime/index.ts";
 import { createAiCapacityActor } from "../../actors/ai-capacity/actor.ts";
 import { parseAiCapacityConfig } from "../../actors/ai-capacity/config.ts";
-import { createLlmActor } from "../../actors/llm/actor.ts";
 import { tenantsActor } from "../../actors/tenants/actor.ts";
-import { startTestProvider } from "../provider/test-provider.ts";
 import { BENCH_TENANT } from "./bench-actors.ts";
-import type { BenchEnvironment } from "./bench-environment.ts";
-import { runClosedLoop, type LoadOptions } from "./closed-loop.ts";
+import { BENCH_DIR, type BenchEnvironment } from "./bench-environment.ts";
+import { poolRounds, runClosedLoop, type LoadOptions, type LoadResult } from "./closed-loop.ts";
+import { startMeasuredProcess, type MeasuredProcess } from "./measured-process.ts";
 import type { Comparison } from "./report.ts";
 import { UNLIMITED_POLICY } from "./scenario-leases.ts";
 
 const MODEL = "gpt-4o-mini";
 const MAX_TOKENS = 64;
+const LLM_REPLICAS = 2;
+const PROVIDER_MAIN = fileURLToPath(new URL("../provider/main.ts", import.meta.url));
+const LLM_REPLICA_MAIN = fileURLToPath(new URL("../../actors/llm/testing/replica-main.ts", import.meta.url));
 
 function question(index: number): string {
   return `Bench question ${index}: summarise the quarterly report in two sentences.`;
 }
 
-export async function benchLlm(env: BenchEnvironment, load: LoadOptions): Promise<Comparison> {
-  const provider = await startTestProvider();
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export async function benchLlm(env: BenchEnvironment, load: LoadOptions, rounds: number): Promise<Comparison> {
+  const processes: MeasuredProcess[] = [];
+  const started: Array<{ stop(): Promise<void> }> = [];
   const nc = await connect({ ...env.natsOptions(), name: "bench-llm" });
   const client = new MeshClient(nc, { service: "bench-caller", maxAttempts: 1, defaultTimeoutMs: 30_000 });
-  const started: Array<{ stop(): Promise<void> }> = [];
   try {
-    await provider.setBehaviour({ latencyMs: 0 });
-    const sdk = new OpenAI({ baseURL: provider.baseURL, apiKey: "test", maxRetries: 0 });
-    const direct = await runClosedLoop((index) => sdk.chat.completions.create({
+    const port = await freePort();
+    processes.push(await startMeasuredProcess({
+      nodeFlags: ["--import", "tsx"], script: PROVIDER_MAIN, args: ["--port", String(port)], env: {},
+      readyText: '"baseURL"', logFile: join(BENCH_DIR, "llm-provider.log"), gcHook: false,
+    }));
+    const baseURL = `http://127.0.0.1:${port}/v1`;
+    const sdk = new OpenAI({ baseURL, apiKey: "test", maxRetries: 0 });
+    const directCall = (index: number) => sdk.chat.completions.create({
       model: MODEL, messages: [{ role: "user", content: question(index) }], max_tokens: MAX_TOKENS, temperature: 1,
-    }), load);
+    });
 
     started.push(await env.startActor(tenantsActor, "bench-tenants-2", "llm"));
     started.push(await env.startActor(createAiCapacityActor(parseAiCapacityConfig({})), "bench-capacity-2", "llm"));
-    started.push(await env.startActor(createLlmActor({ baseURL: provider.baseURL, apiKey: "test" }), "bench-llm-1", "llm"));
+    for (let replica = 1; replica <= LLM_REPLICAS; replica++) {
+      processes.push(await startMeasuredProcess({
+        nodeFlags: ["--import", "tsx"], script: LLM_REPLICA_MAIN, args: [], readyText: "ready ", logFile: join(BENCH_DIR, `llm-replica-${replica}.log`), gcHook: false,
+        env: {
+          NATS_URL: env.natsUrl, NATS_CREDS: env.natsCredsFile("llm"), MONGO_URL: env.mongoUrl, MESHWORK_DB_PREFIX: `${env.databasePrefix}llm`,
+          MESHWORK_INSTANCE_ID: `bench-llm-${replica}`, LOG_LEVEL: "info", METRICS_PORT: "-1", OPENAI_BASE_URL: baseURL, OPENAI_API_KEY: "test",
+        },
+      }));
+    }
     await actorClient(client, tenantsContract).put({ policy: UNLIMITED_POLICY, expectedVersion: 0 }, { tenant: BENCH_TENANT });
     const llm = actorClient(client, llmContract);
-    const mesh = await runClosedLoop((index) => llm.complete({
+    const meshCall = (index: number) => llm.complete({
       model: MODEL, messages: [{ role: "user", content: question(index) }], maxTokens: MAX_TOKENS, temperature: 1,
-    }, { tenant: BENCH_TENANT }), load);
+    }, { tenant: BENCH_TENANT });
+    const directRounds: LoadResult[] = [];
+    const meshRounds: LoadResult[] = [];
+    for (let round = 0; round < rounds; round++) {
+      directRounds.push(await runClosedLoop(directCall, load));
+      meshRounds.push(await runClosedLoop(meshCall, load));
+    }
+    const direct = poolRounds(directRounds);
+    const mesh = poolRounds(meshRounds);
     if (mesh.firstError) process.stderr.write(`(f) first llm.complete error: ${String(mesh.firstError)}\n`);
     return {
       scenario: "(f)",
       baseline: { label: "direct openai SDK completion", unit: "calls/s", summary: direct.summary, errors: direct.errors },
       subject: { label: "llm.complete", unit: "calls/s", summary: mesh.summary, errors: mesh.errors },
-      latencyMeaning: "one completion from the caller's side, test provider at zero latency",
+      latencyMeaning: `one completion from the caller's side, ${load.concurrency} in flight, ${LLM_REPLICAS} llm replicas, test provider at zero latency; added = llm.complete minus direct`,
+      extraEntries: [
+        { name: "llm.complete added p50 latency", unit: "ms", value: round3(mesh.summary.p50Ms - direct.summary.p50Ms), baseline: "target", baseline_value: 3, ratio: null },
+        { name: "llm.complete added p99 latency", unit: "ms", value: round3(mesh.summary.p99Ms - direct.summary.p99Ms), baseline: "target", baseline_value: 10, ratio: null },
+      ],
     };
   } finally {
+    for (const process of processes.slice(1).reverse()) await process.stop();
     for (const actor of started.reverse()) await actor.stop();
+    await processes[0]?.stop();
     client.close();
     await nc.close();
-    await provider.stop();
   }
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
 }
