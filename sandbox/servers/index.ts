@@ -7,7 +7,8 @@ import type { IssuedCredentials } from "../creds/issue-credentials.ts";
 import { OPERATOR_USER } from "../creds/identity-plan.ts";
 
 export type { RunningServer } from "./types.ts";
-export { startNatsServer } from "./nats-server.ts";
+export { startNatsServer, type RestartableNats } from "./nats-server.ts";
+export { startNatsCluster, type NatsCluster, type NatsClusterNode } from "./nats-cluster.ts";
 export { dropDatabasesWithPrefix, startMongoServer } from "./mongo-server.ts";
 
 /** The checkout's ignored work folder; everything the sandbox and tests write goes here. */

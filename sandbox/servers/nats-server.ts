@@ -48,25 +48,71 @@ export interface NatsStartOptions {
   readonly readyTimeoutMs?: number;
 }
 
+/** A nats-server this process started: it can be killed and started again on the same port and data. */
+export interface RestartableNats extends RunningServer {
+  readonly url: string;
+  /** SIGKILL, no drain; resolves once the process is gone. */
+  kill(): Promise<void>;
+  /** Starts it again with the same ports, configuration and JetStream data; resolves when it answers. */
+  restart(): Promise<void>;
+  isRunning(): boolean;
+}
+
 /**
  * Starts a private nats-server with JetStream and monitoring on free ports, with decentralized
  * JWT authentication from the given credentials: anonymous connections are refused.
  */
-export async function startNatsServer(workDir: string, { credentials, readyTimeoutMs = 20_000 }: NatsStartOptions): Promise<RunningServer> {
-  const binary = await findNatsServerBinary();
+export async function startNatsServer(workDir: string, { credentials, readyTimeoutMs = 20_000 }: NatsStartOptions): Promise<RestartableNats> {
   const dir = join(workDir, `nats-${process.pid}-${Date.now().toString(36)}`);
-  await mkdir(dir, { recursive: true });
   const [port, monitorPort] = [await freePort(), await freePort()];
-  const logFile = join(dir, "nats-server.log");
-  const proc: SupervisedProcess = spawnSupervised("nats-server", binary, [
-    "-c", credentials.serverAuthFile, "-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort),
-    "-js", "-sd", join(dir, "jetstream"), "-l", logFile,
-  ], `${logFile}.out`);
-  const url = `nats://127.0.0.1:${port}`;
-  const ready = await waitUntil(async () => !proc.hasExited() && (await natsAnswers(url, credentials.credsFiles[OPERATOR_USER]!)), readyTimeoutMs);
-  if (!ready) {
-    await proc.stop(1000);
-    throw new Error(`nats-server did not become ready within ${readyTimeoutMs} ms; see its log at ${logFile}`);
+  return startNatsNode({ dir, port, monitorPort, credentials, readyTimeoutMs, args: ["-c", credentials.serverAuthFile, "-js", "-sd", join(dir, "jetstream")] });
+}
+
+export interface NatsNodeSpec {
+  readonly dir: string;
+  readonly port: number;
+  readonly monitorPort: number;
+  readonly credentials: IssuedCredentials;
+  readonly readyTimeoutMs: number;
+  /** Configuration arguments besides address, ports and log. */
+  readonly args: readonly string[];
+  /** Readiness: answers, and (for a cluster node) whatever else must hold. Default: JetStream answers the operator. */
+  readonly ready?: (url: string) => Promise<boolean>;
+}
+
+/** One nats-server process under the watchdog, restartable with the same ports and data. */
+export async function startNatsNode(spec: NatsNodeSpec): Promise<RestartableNats> {
+  const binary = await findNatsServerBinary();
+  await mkdir(spec.dir, { recursive: true });
+  const logFile = join(spec.dir, "nats-server.log");
+  const url = `nats://127.0.0.1:${spec.port}`;
+  const operatorCreds = spec.credentials.credsFiles[OPERATOR_USER]!;
+  const ready = spec.ready ?? ((at: string) => natsAnswers(at, operatorCreds));
+  let proc: SupervisedProcess;
+  async function launch(): Promise<void> {
+    proc = spawnSupervised("nats-server", binary, [
+      ...spec.args, "-a", "127.0.0.1", "-p", String(spec.port), "-m", String(spec.monitorPort), "-l", logFile,
+    ], `${logFile}.out`);
+    const answered = await waitUntil(async () => !proc.hasExited() && (await ready(url)), spec.readyTimeoutMs);
+    if (!answered) {
+      await proc.stop(1000);
+      throw new Error(`nats-server did not become ready within ${spec.readyTimeoutMs} ms; see its log at ${logFile}`);
+    }
   }
-  return { kind: "nats", url, credentials, reload: () => proc.signal?.("SIGHUP") ?? false, monitorUrl: `http://127.0.0.1:${monitorPort}`, logFile, dataDir: dir, stop: () => proc.stop() };
+  await launch();
+  return {
+    kind: "nats", url, credentials: spec.credentials, monitorUrl: `http://127.0.0.1:${spec.monitorPort}`, logFile, dataDir: spec.dir,
+    reload: () => proc.signal?.("SIGHUP") ?? false,
+    stop: () => proc.stop(),
+    isRunning: () => !proc.hasExited(),
+    async kill() {
+      if (proc.hasExited()) return;
+      proc.signal?.("SIGKILL");
+      await proc.exited;
+    },
+    async restart() {
+      if (!proc.hasExited()) await proc.stop();
+      await launch();
+    },
+  };
 }
