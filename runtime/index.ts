@@ -5,6 +5,7 @@ export { MeshClient, actorClient, type CallOptions } from "./client/mesh-client.
 export { MeshError, isMeshError, hasCode, toMeshError } from "./errors.ts";
 export { runtimeConfigFromEnv, RuntimeConfigSchema, type RuntimeConfig } from "./config.ts";
 export { createLogger } from "./observability/logger.ts";
+export { startTracing, stopTracing, flushTracing, tracingEnabled, traceProviderCall } from "./observability/tracing.ts";
 export { createTenantPolicyCache, type TenantPolicyCache } from "./tenancy/tenant-policy-cache.ts";
 export type * from "./types.ts";
 export { tenantKey } from "./store/tenant-keys.ts";

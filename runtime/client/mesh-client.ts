@@ -5,6 +5,7 @@ import { ErrorReply } from "../../protocol/errors.ts";
 import { HEADERS } from "../../protocol/headers.ts";
 import { MeshError, isMeshError } from "../errors.ts";
 import { ReplyInbox } from "./reply-inbox.ts";
+import { traceClientRequest, tracingEnabled } from "../observability/tracing.ts";
 
 export interface CallOptions {
   tenant?: string;
@@ -92,7 +93,17 @@ export class MeshClient {
   }
 
   /** Sends an already-encoded payload; decodes the reply or throws the typed error. */
-  async requestBytes(subject: string, payload: Uint8Array, options: CallOptions = {}): Promise<unknown> {
+  requestBytes(subject: string, payload: Uint8Array, options: CallOptions = {}): Promise<unknown> {
+    if (tracingEnabled()) return this.#tracedRequest(subject, payload, options);
+    return this.#requestBytes(subject, payload, options);
+  }
+
+  #tracedRequest(subject: string, payload: Uint8Array, options: CallOptions): Promise<unknown> {
+    return traceClientRequest(subject, { traceparent: options.traceparent, tenant: options.tenant, service: this.#options.service },
+      (traceparent) => this.#requestBytes(subject, payload, { ...options, traceparent }));
+  }
+
+  async #requestBytes(subject: string, payload: Uint8Array, options: CallOptions): Promise<unknown> {
     const deadline = options.deadline ?? Date.now() + (options.timeoutMs ?? this.#options.defaultTimeoutMs);
     const maxAttempts = options.maxAttempts ?? this.#options.maxAttempts;
     for (let attempt = 1; ; attempt++) {
