@@ -1,6 +1,6 @@
 # Entry points. Everything installs what is missing: npm packages from the lockfile,
 # and (through sandbox/servers) nats-server and FerretDB built with Go into the user cache.
-.PHONY: install typecheck build test sandbox bench check
+.PHONY: install typecheck build test sandbox bench check browser
 
 DURATION ?= 0
 
@@ -17,8 +17,15 @@ typecheck: install
 build: install
 	npx tsx sandbox/build/build.ts
 
-test: install typecheck check
+test: install typecheck check browser
 	npx tsx sandbox/test-run.ts
+
+# Chromium from Debian's packages for the web view's browser test, installed only when missing
+# and only as root (a few minutes once); otherwise that test is skipped and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || [ -n "$$CHROME_PATH" ] || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "make browser: Chromium is not installed and cannot be installed here (needs root and apt-get); the web view's browser test will be skipped"
 
 # Every actor conforms to the template (sandbox/check); prints each violation and fails.
 check: install

@@ -15,6 +15,8 @@ export const RuntimeConfigSchema = z.object({
   /** Address the metrics endpoint binds; 0.0.0.0 in containers so Prometheus can scrape it. */
   metricsHost: z.string().min(1).default("127.0.0.1"),
   maxInFlight: z.coerce.number().int().positive().optional(),
+  /** OTLP/HTTP endpoint for traces (OTEL_EXPORTER_OTLP_ENDPOINT); absent: tracing off, no SDK loaded. */
+  otlpEndpoint: z.url().optional(),
 });
 export type RuntimeConfig = Readonly<z.infer<typeof RuntimeConfigSchema>>;
 
@@ -29,6 +31,7 @@ export function runtimeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Runt
     metricsPort: env.METRICS_PORT || undefined,
     metricsHost: env.METRICS_HOST || undefined,
     maxInFlight: env.MESHWORK_MAX_IN_FLIGHT || undefined,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
   });
   if (!parsed.success) {
     throw new Error(`invalid configuration: ${z.prettifyError(parsed.error)}`);

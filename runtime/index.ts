@@ -6,6 +6,7 @@ export { MeshError, isMeshError, hasCode, toMeshError } from "./errors.ts";
 export { retryWithin, retryDelayMs, jitter, isRetryable, type RetryOptions, type Backoff } from "./resilience/retry.ts";
 export { runtimeConfigFromEnv, RuntimeConfigSchema, type RuntimeConfig } from "./config.ts";
 export { createLogger } from "./observability/logger.ts";
+export { startTracing, stopTracing, flushTracing, tracingEnabled, traceProviderCall } from "./observability/tracing.ts";
 export { createTenantPolicyCache, type TenantPolicyCache } from "./tenancy/tenant-policy-cache.ts";
 export type * from "./types.ts";
 export { tenantKey } from "./store/tenant-keys.ts";

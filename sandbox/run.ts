@@ -87,7 +87,9 @@ async function main(): Promise<number> {
     update(`services: ${started.traffic.services.join(", ") || "none"}`);
     return started;
   });
+  sandbox.web.attach(() => demo!.state());
   process.stderr.write(`✓ ready: ${sandbox.envFile} (NATS ${sandbox.natsUrl}, authentication on; creds in ${dirname(sandbox.natsCreds)}); try: npx mesh status, or nats --context ${SANDBOX_CONTEXT} micro ls\n`);
+  process.stderr.write(`✓ web view: ${sandbox.web.url} (live actors, consumers, tenants, dead letters, traces; npx mesh trace <trace-id>)\n`);
   const view = startLiveView(() => demo!.state());
   note = (line) => view.note(line);
   const timer = options.duration > 0 ? setTimeout(() => finish("duration"), options.duration * 1000) : undefined;

@@ -3,6 +3,7 @@ import type { CompletionRequest, CompletionResult } from "../../protocol/llm.ts"
 import type { ModelCircuit } from "./provider-breakers.ts";
 import { APIConnectionTimeoutError } from "openai";
 import { CallerDeadlineError, classifyProviderError, type ProviderFailure } from "./provider-errors.ts";
+import { traceProviderCall } from "../../runtime/index.ts";
 
 export interface ProviderAnswer {
   readonly content: string | null;
@@ -69,7 +70,8 @@ export async function callProvider(options: {
   try {
     const completion = await options.circuit.policy.execute(async ({ signal }) => {
       try {
-        return await options.client.chat.completions.create(toChatParams(options.request, options.model), { signal, timeout: options.timeoutMs, maxRetries: 0 });
+        return await traceProviderCall({ model: options.model, provider: new URL(options.client.baseURL).host },
+          () => options.client.chat.completions.create(toChatParams(options.request, options.model), { signal, timeout: options.timeoutMs, maxRetries: 0 }));
       } catch (error) {
         // A short caller deadline is not a slow provider: it must not open the circuit for every tenant.
         if (options.timeoutIsCallers && error instanceof APIConnectionTimeoutError) throw new CallerDeadlineError(error);

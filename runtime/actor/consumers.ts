@@ -5,6 +5,8 @@ import type { ActorMetrics } from "../observability/metrics.ts";
 import type { ActorDefinition, ConsumerSpec } from "../types.ts";
 import { MESH_CALLER } from "../auth/caller-identity.ts";
 import { Work, type ActorEnvironment } from "./work-context.ts";
+import type { EventDelivery } from "../events/types.ts";
+import { traceConsume, tracingEnabled } from "../observability/tracing.ts";
 
 const LAG_POLL_MS = 5000;
 
@@ -17,6 +19,23 @@ export async function startConsumers(options: {
   db: Db;
 }): Promise<{ stop(): Promise<void> }> {
   const { nc, definition, environment, metrics, db } = options;
+  // The handler's context for one delivery (an actor-level caller: events come from inside the mesh).
+  const processDelivery = async (spec: ConsumerSpec, payload: unknown, delivery: EventDelivery): Promise<void> => {
+    const work = new Work(environment, {
+      tenant: delivery.tenant,
+      idempotencyKey: undefined,
+      deadline: delivery.deadline,
+      traceparent: delivery.traceparent,
+      traceId: delivery.traceparent.slice(3, 35),
+      callerService: "",
+      caller: MESH_CALLER,
+    }, delivery.subject);
+    try {
+      await spec.handler(payload, Object.assign(work, { eventId: delivery.eventId, deliveryCount: delivery.deliveryCount }));
+    } finally {
+      work.finish();
+    }
+  };
   const running = await Promise.all((definition.consumers ?? []).map(async (spec: ConsumerSpec) => {
     const { producerActor, eventName } = parseEventSubject(spec.event.subject);
     const durable = durableName(definition.name, eventName);
@@ -33,22 +52,9 @@ export async function startConsumers(options: {
       producerActor,
       spec,
       dedupe: spec.dedupe === false ? undefined : mongoDedupe(db, durable),
-      process: async (payload, delivery) => {
-        const work = new Work(environment, {
-          tenant: delivery.tenant,
-          idempotencyKey: undefined,
-          deadline: delivery.deadline,
-          traceparent: delivery.traceparent,
-          traceId: delivery.traceparent.slice(3, 35),
-          callerService: "",
-          caller: MESH_CALLER,
-        }, delivery.subject);
-        try {
-          await spec.handler(payload, Object.assign(work, { eventId: delivery.eventId, deliveryCount: delivery.deliveryCount }));
-        } finally {
-          work.finish();
-        }
-      },
+      process: tracingEnabled()
+        ? (payload, delivery) => traceConsume(definition.name, durable, delivery, (traceparent) => processDelivery(spec, payload, { ...delivery, traceparent }))
+        : (payload, delivery) => processDelivery(spec, payload, delivery),
       onEvent: (event) => {
         outcomes(event.type).inc();
         if (event.type === "dead-lettered" || event.type === "error") {

@@ -19,6 +19,7 @@ import { createActorStore, createMongoClient, databaseNameFor } from "../store/i
 import type { ActorDefinition } from "../types.ts";
 import { startConsumers } from "./consumers.ts";
 import type { ActorEnvironment } from "./work-context.ts";
+import { startTracing, traceStoreCalls, tracePublish, tracingEnabled } from "../observability/tracing.ts";
 
 /** See ActorLimits.drainTimeoutMs. */
 const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
@@ -62,7 +63,9 @@ export async function startActor(definition: ActorDefinition, { config, logger }
   const nc = await connect({ servers: config.natsUrl, ...(config.natsCreds ? natsAuthFromCreds(config.natsCreds) : {}), name: `${definition.name}-${instanceId}`, maxReconnectAttempts: -1,
     // Async stack traces cost two Error objects per request, publish and ack (half the caller's CPU in the bench).
     noAsyncTraces: true });
+  if (config.otlpEndpoint) await startTracing({ endpoint: config.otlpEndpoint, serviceName: definition.name });
   const mongo = createMongoClient(config.mongoUrl);
+  traceStoreCalls(mongo, definition.name);
   const closers: Array<() => Promise<void> | void> = [];
   try {
     const store = createActorStore({
@@ -93,9 +96,13 @@ export async function startActor(definition: ActorDefinition, { config, logger }
         metrics.aiTokens.inc({ ...labels, kind: "completion" }, usage.completionTokens);
         metrics.aiCost.inc(labels, usage.costUsd);
       },
-      async publishEvent(event: EventContract, payload: unknown, meta) {
-        await publisher.publish(event, payload, { ...meta, service: definition.name });
-      },
+      publishEvent: tracingEnabled()
+        ? (event, payload, meta) => tracePublish(definition.name, event.subject, meta, async (traceparent) => {
+          await publisher.publish(event, payload, { ...meta, traceparent, service: definition.name });
+        })
+        : async (event, payload, meta) => {
+          await publisher.publish(event, payload, { ...meta, service: definition.name });
+        },
     };
     const stopHook = await definition.onStart?.({
       store, log, mesh: client,

@@ -6,6 +6,7 @@ import { HEADERS } from "../../protocol/headers.ts";
 import { MeshError, isMeshError } from "../errors.ts";
 import { retryDelayMs } from "../resilience/retry.ts";
 import { ReplyInbox } from "./reply-inbox.ts";
+import { traceClientRequest, tracingEnabled } from "../observability/tracing.ts";
 
 /** Waits between attempts without a retryAfterMs hint: 50, 100, 200 ... ms (before jitter). */
 const CLIENT_BACKOFF = { initialDelayMs: 50, maxDelayMs: 2000 };
@@ -92,7 +93,17 @@ export class MeshClient {
   }
 
   /** Sends an already-encoded payload; decodes the reply or throws the typed error. */
-  async requestBytes(subject: string, payload: Uint8Array, options: CallOptions = {}): Promise<unknown> {
+  requestBytes(subject: string, payload: Uint8Array, options: CallOptions = {}): Promise<unknown> {
+    if (tracingEnabled()) return this.#tracedRequest(subject, payload, options);
+    return this.#requestBytes(subject, payload, options);
+  }
+
+  #tracedRequest(subject: string, payload: Uint8Array, options: CallOptions): Promise<unknown> {
+    return traceClientRequest(subject, { traceparent: options.traceparent, tenant: options.tenant, service: this.#options.service },
+      (traceparent) => this.#requestBytes(subject, payload, { ...options, traceparent }));
+  }
+
+  async #requestBytes(subject: string, payload: Uint8Array, options: CallOptions): Promise<unknown> {
     const deadline = options.deadline ?? Date.now() + (options.timeoutMs ?? this.#options.defaultTimeoutMs);
     const maxAttempts = options.maxAttempts ?? this.#options.maxAttempts;
     for (let attempt = 1; ; attempt++) {

@@ -13,6 +13,7 @@ import { assertMayActFor } from "../auth/caller-identity.ts";
 import { classifyThrown } from "../pipeline/classify.ts";
 import { decodePayload, describeIssues } from "../pipeline/decode.ts";
 import type { IdempotentRunner } from "./idempotent-runner.ts";
+import { traceServerRequest, tracingEnabled } from "../observability/tracing.ts";
 
 /** A request without a body is a request with no input fields. */
 const EMPTY_INPUT = {};
@@ -88,7 +89,8 @@ export function startRequestServer(options: {
     });
   }
 
-  function reply(msg: Msg, endpoint: Endpoint, started: number, deadline: number, result: { data: unknown } | { error: MeshError }): void {
+  /** Answers the request; returns the error code it answered with (for the trace), if any. */
+  function reply(msg: Msg, endpoint: Endpoint, started: number, deadline: number, result: { data: unknown } | { error: MeshError }): string | undefined {
     const durationMs = performance.now() - started;
     if ("error" in result) {
       endpoint.stats.record(durationMs, result.error.code);
@@ -98,16 +100,18 @@ export function startRequestServer(options: {
       endpoint.succeeded.inc();
     }
     endpoint.latency.observe(durationMs / 1000);
-    if (Date.now() >= deadline) return; // the caller has given up: no reply at or after the deadline
+    const code = "error" in result ? result.error.code : undefined;
+    if (Date.now() >= deadline) return code; // the caller has given up: no reply at or after the deadline
     if ("error" in result) {
       const { payload, headers } = encodeError(result.error);
       msg.respond(payload, { headers });
     } else {
       msg.respond(encodeData(result.data));
     }
+    return code;
   }
 
-  async function execute(msg: Msg, endpoint: Endpoint, meta: RequestMeta, started: number): Promise<void> {
+  async function execute(msg: Msg, endpoint: Endpoint, meta: RequestMeta, started: number): Promise<string | undefined> {
     // Queued behind the in-flight bound past its deadline: the caller has stopped waiting, so the work is not started.
     if (Date.now() >= meta.deadline) return reply(msg, endpoint, started, meta.deadline, { error: EXPIRED_IN_QUEUE });
     const work = new Work(environment, meta, endpoint.contract.subject);
@@ -120,17 +124,25 @@ export function startRequestServer(options: {
       const data = endpoint.contract.mutating && meta.idempotencyKey
         ? await idempotency.run({ work, subject: endpoint.contract.subject, key: meta.idempotencyKey, body: decoded.body, run: () => runHandler(endpoint, decoded.value, work) })
         : await runHandler(endpoint, decoded.value, work);
-      reply(msg, endpoint, started, meta.deadline, { data });
+      return reply(msg, endpoint, started, meta.deadline, { data });
     } catch (thrown) {
       const failure = classifyThrown(thrown);
       // The detail of an internal failure (a store guard, a publisher, a bug) is for the log only.
       if (failure.error.code === "INTERNAL") work.log.error({ err: failure.error.cause ?? failure.error, detail: failure.error.message }, "request failed");
-      reply(msg, endpoint, started, meta.deadline, { error: failure.reply });
+      return reply(msg, endpoint, started, meta.deadline, { error: failure.reply });
     } finally {
       active.delete(work);
       work.finish();
     }
   }
+
+  /** execute() inside a server span whose traceparent the work (and its calls and events) carries on. */
+  function tracedExecute(msg: Msg, endpoint: Endpoint, meta: RequestMeta, started: number): Promise<string | undefined> {
+    return traceServerRequest(definition.name, endpoint.contract.subject, meta, (traceparent) =>
+      execute(msg, endpoint, { ...meta, traceparent, traceId: traceparent.slice(3, 35) }, started));
+  }
+  // Decided once: with tracing off the request path is the untraced one.
+  const run = tracingEnabled() ? tracedExecute : execute;
 
   function onMessage(endpoint: Endpoint, msg: Msg): void {
     const started = performance.now();
@@ -148,11 +160,11 @@ export function startRequestServer(options: {
     } catch (error) {
       const refusal = toMeshError(error);
       if (refusal.code === "FORBIDDEN") environment.log.warn({ subject: endpoint.contract.subject, reason: refusal.message }, "request refused: caller identity");
-      return reply(msg, endpoint, started, now + defaultTimeoutMs, { error: refusal });
+      return void reply(msg, endpoint, started, now + defaultTimeoutMs, { error: refusal });
     }
     // Expired on arrival (a caller's clock ahead of ours, or a deadline spent in transit): say so at once.
-    if (meta.deadline <= now) return reply(msg, endpoint, started, now + defaultTimeoutMs, { error: EXPIRED_ON_ARRIVAL });
-    void limit(execute, msg, endpoint, meta, started);
+    if (meta.deadline <= now) return void reply(msg, endpoint, started, now + defaultTimeoutMs, { error: EXPIRED_ON_ARRIVAL });
+    void limit(run, msg, endpoint, meta, started);
   }
 
   for (const endpoint of endpoints) {

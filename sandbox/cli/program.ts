@@ -3,6 +3,7 @@ import { checkCommand } from "./check-command.ts";
 import { credsCommand, type CredsAction } from "./creds-command.ts";
 import { dlqListCommand, dlqReplayCommand } from "./dlq-command.ts";
 import { docsCommand } from "./docs-command.ts";
+import { traceCommand } from "./trace-command.ts";
 import { k8sSecretsCommand } from "./k8s-secrets-command.ts";
 import { CliError, type CliIo } from "./cli-io.ts";
 import { newCommand } from "./new-command.ts";
@@ -106,6 +107,14 @@ function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .description("write protocol/asyncapi.json (AsyncAPI 3.0), protocol/CATALOGUE.md and deploy/kubernetes/actors.yaml from the definitions and contracts")
     .action(async () => {
       done(await docsCommand(io));
+    });
+
+  program.command("trace")
+    .description("show one trace of the running sandbox as a tree of spans (the sandbox's replicas export their spans to its web view)")
+    .argument("<trace-id>", "32 hex digits, e.g. the traceId of a log line")
+    .option("--json", "print the spans as JSON")
+    .action(async (traceId: string, options: { json?: boolean }) => {
+      done(await traceCommand(io, traceId, options));
     });
 
   program.command("k8s-secrets")

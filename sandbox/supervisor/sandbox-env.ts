@@ -22,6 +22,8 @@ export interface SandboxEnv {
   readonly MESHWORK_DB_PREFIX: string;
   readonly MESHWORK_SANDBOX_PID: string;
   readonly MESHWORK_SCALE_SUBJECT: string;
+  /** The web view and OTLP trace receiver (`mesh trace` reads traces there). */
+  readonly MESHWORK_WEB_URL: string;
 }
 
 export function sandboxEnvPath(workDir: string): string {

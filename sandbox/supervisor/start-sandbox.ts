@@ -11,6 +11,7 @@ import { issueMeshCredentials } from "../creds/mesh-credentials.ts";
 import { natsContextDir, removeNatsContext, writeNatsContext } from "../creds/nats-context.ts";
 import { silentSteps, type StepRunner } from "../demo/progress.ts";
 import { serveControlChannel } from "./control-channel.ts";
+import { startWebView, type WebView } from "../observe/web-view.ts";
 import { ReplicaSupervisor, type SupervisorEvent } from "./replica-supervisor.ts";
 import { readSandboxEnv, removeSandboxEnv, sandboxEnvPath, SCALE_SUBJECT, writerAlive, writeSandboxEnv } from "./sandbox-env.ts";
 
@@ -35,6 +36,8 @@ export interface SandboxOptions {
   readonly credentialsDir?: string;
   /** Where the `nats` CLI context goes; default the CLI's own folder (see creds/nats-context.ts). */
   readonly natsContextDir?: string;
+  /** Port of the web view on 127.0.0.1; default MESHWORK_WEB_PORT, else a free one. */
+  readonly webPort?: number;
 }
 
 /** The `nats` CLI context the sandbox writes: `nats --context meshwork-sandbox micro ls`. */
@@ -50,6 +53,8 @@ export interface Sandbox {
   /** The sandbox's own connection (demo traffic, dashboard, control channel). */
   readonly nc: NatsConnection;
   readonly supervisor: ReplicaSupervisor;
+  /** The web view (live page, OTLP trace receiver the replicas export to); `attach` starts its samples. */
+  readonly web: WebView;
   readonly envFile: string;
   /** Actors with a replica that did not become ready at start (they keep being restarted). */
   readonly failedActors: readonly string[];
@@ -126,6 +131,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     cleanups.push(() => provider.stop());
     const nc = await connect({ servers: nats.url, ...natsAuthFromCreds(operatorCreds), name: "meshwork-sandbox", maxReconnectAttempts: -1 });
     cleanups.push(() => nc.drain().catch(() => nc.close()));
+    const web = await step("web view and trace receiver", async (update) => {
+      const started = await startWebView({ nc, port: options.webPort ?? (Number(env.MESHWORK_WEB_PORT) || 0) });
+      update(started.url);
+      return started;
+    });
+    cleanups.push(() => web.close());
 
     let readyCount = 0;
     let onReady = () => {};
@@ -152,6 +163,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         OPENAI_BASE_URL: provider.baseURL,
         OPENAI_API_KEY: "sandbox-test-key",
         PROVIDER_URL: provider.url,
+        // Every replica exports its spans to the web view's receiver (`mesh trace <id>`).
+        OTEL_EXPORTER_OTLP_ENDPOINT: web.url,
       },
     });
     cleanups.push(() => supervisor.stopAll());
@@ -178,6 +191,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       MESHWORK_DB_PREFIX: databasePrefix,
       MESHWORK_SANDBOX_PID: String(process.pid),
       MESHWORK_SCALE_SUBJECT: SCALE_SUBJECT,
+      MESHWORK_WEB_URL: web.url,
     });
     cleanups.push(() => removeSandboxEnv(workDir));
 
@@ -190,6 +204,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       provider,
       nc,
       supervisor,
+      web,
       envFile,
       failedActors,
       stop: () => (stopping ??= stopStarted()),
