@@ -32,7 +32,11 @@ function tagValue(tags: readonly string[], prefix: string): string | undefined {
 
 /** The caller's identity; a request from another account without a known identity is FORBIDDEN. */
 export function callerIdentity(headers: MsgHdrs | undefined): CallerIdentity {
-  const raw = headers?.get(REQUEST_INFO_HEADER);
+  return callerIdentityFromInfo(headers?.get(REQUEST_INFO_HEADER));
+}
+
+/** The same from the header's value (exactly `Nats-Request-Info`, the spelling the server sets). */
+export function callerIdentityFromInfo(raw: string | undefined): CallerIdentity {
   if (!raw) return MESH_CALLER;
   let info: RequestInfo;
   try {

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { MsgHdrs } from "@nats-io/nats-core";
 import { HEADER_LIMITS, HEADERS } from "../../protocol/headers.ts";
-import { callerIdentity, type CallerIdentity } from "../auth/caller-identity.ts";
+import { callerIdentityFromInfo, type CallerIdentity } from "../auth/caller-identity.ts";
+import { REQUEST_INFO_HEADER } from "../../protocol/roles.ts";
 import { MeshError } from "../errors.ts";
 
 /** What a request's headers say about the work, after validation. */
@@ -33,6 +34,8 @@ interface RawMeta {
   traceparent: string;
   deadline: string;
   timeout: string;
+  /** Set by the server for callers from other accounts; matched exactly (a forged one in another spelling is ignored). */
+  requestInfo: string;
 }
 
 /**
@@ -40,11 +43,15 @@ interface RawMeta {
  * header listed and lower-cased every name again for each of the six (the request path's profile).
  */
 function readRaw(headers: MsgHdrs | undefined): RawMeta {
-  const raw: RawMeta = { tenant: "", idempotencyKey: "", service: "", traceparent: "", deadline: "", timeout: "" };
+  const raw: RawMeta = { tenant: "", idempotencyKey: "", service: "", traceparent: "", deadline: "", timeout: "", requestInfo: "" };
   if (!headers) return raw;
   for (const [name, values] of headers) {
     const value = values[0];
     if (value === undefined) continue;
+    if (name === REQUEST_INFO_HEADER) {
+      raw.requestInfo ||= value;
+      continue;
+    }
     switch (name.toLowerCase()) {
       case LOWER.tenant: raw.tenant ||= value; break;
       case LOWER.idempotencyKey: raw.idempotencyKey ||= value; break;
@@ -98,6 +105,6 @@ export function readRequestMeta(headers: MsgHdrs | undefined, now: number, defau
     deadline: parseDeadline(raw, now, defaultTimeoutMs),
     traceparent,
     traceId: traceparent.slice(3, 35),
-    caller: callerIdentity(headers),
+    caller: callerIdentityFromInfo(raw.requestInfo),
   };
 }

@@ -4,6 +4,7 @@
  * `events.bench.noted` stream; `bench-sink` consumes that event and does nothing else, so
  * what is measured is the runtime's consume path (schema check, dedupe record, confirmed ack).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { defineContract } from "../../protocol/contract.ts";
 import { consumeEvent, defineActor } from "../../runtime/index.ts";
@@ -40,6 +41,34 @@ export const benchContract = defineContract({
   },
   events: {
     noted: { subject: "events.bench.noted", schema: BenchPayload },
+  },
+});
+
+/** The I/O-bound actor of the scaling row: each request waits 5 ms (a stand-in for a database or a provider). */
+export const benchIoContract = defineContract({
+  actor: "bench-io",
+  requests: {
+    wait: { subject: "bench-io.wait", input: z.strictObject({ n: z.number().int() }), output: z.object({ n: z.number().int() }) },
+  },
+  events: {},
+});
+
+export const IO_WAIT_MS = 5;
+/** Requests one bench-io replica works on at once (its own bound, as a connection pool would be). */
+export const IO_MAX_IN_FLIGHT = 8;
+
+export const benchIoActor = defineActor({
+  name: "bench-io",
+  version: "0.0.1",
+  description: "bench: waits 5 ms per request",
+  contract: benchIoContract,
+  collections: {},
+  limits: { maxInFlight: IO_MAX_IN_FLIGHT },
+  handlers: {
+    wait: async (input, context) => {
+      await sleep(IO_WAIT_MS, undefined, { signal: context.signal });
+      return { n: input.n };
+    },
   },
 });
 

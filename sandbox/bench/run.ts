@@ -1,7 +1,7 @@
 /**
  * `make bench`: starts one NATS and one MongoDB-protocol server, runs every scenario against
  * them, prints the table and writes `.meshwork/bench.json`. Reports; never asserts.
- * `--only rr,events` runs a subset (rr, events, leases, llm, usage, tenants, replicas).
+ * `--only rr,events` runs a subset (rr, events, peers, leases, llm, usage, tenants, replicas).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -14,6 +14,7 @@ import { benchEvents } from "./scenario-events.ts";
 import { benchLeases } from "./scenario-leases.ts";
 import { benchLlm } from "./scenario-llm.ts";
 import { benchReplicas } from "./scenario-replicas.ts";
+import { benchPeers } from "./scenario-peers.ts";
 import { benchRequestReply } from "./scenario-request-reply.ts";
 import { benchUsage } from "./scenario-usage.ts";
 import { benchTenantGrowth } from "./scenario-tenants.ts";
@@ -29,6 +30,7 @@ const TENANT_LOAD = {
   get: { concurrency: 16, warmupMs: 1000, measureMs: 4000 }, getRounds: 3, putConcurrency: 16, few: 10, many: 10_000, putBaseline: 1_000, putRounds: 3,
 };
 const REPLICA_LOAD = { requests: 10_000, concurrency: 16, starts: 3 };
+const PEER_LOAD = { echo: { concurrency: 64, warmupMs: 500, measureMs: 2000 }, rounds: 3, scaling: { replicas: [1, 2, 4], callersPerReplica: 10, warmupMs: 1000, measureMs: 3000 } };
 const EVENT_LOAD = { publish: { concurrency: 64, warmupMs: 500, measureMs: 3000 }, warmupMs: 500, measureMs: 3000, maxPacedRate: 2000, backlog: 60_000, drainRounds: 5 };
 
 /** Throughput and latency comparisons, or single figures (memory, start-up) against a baseline. */
@@ -45,6 +47,14 @@ const isFigure = (result: Result): result is Figure => "baselineValue" in result
 const SCENARIOS: readonly Scenario[] = [
   { key: "rr", title: "(a/b) request/reply: bare (nats.js defaults, then noAsyncTraces), then mesh", run: (env) => benchRequestReply(env, REQUEST_LOAD, REQUEST_ROUNDS) },
   { key: "events", title: "(c/d) events: bare JetStream, then the mesh publisher and consumer", run: (env) => benchEvents(env, EVENT_LOAD) },
+  {
+    key: "peers",
+    title: "(p/s) across processes: Moleculer 0.15 vs the mesh, request/reply; an I/O-bound actor at 1, 2 and 4 replicas",
+    run: async (env) => {
+      const { comparisons, figures } = await benchPeers(env, PEER_LOAD);
+      return [...comparisons, ...figures];
+    },
+  },
   { key: "leases", title: "(e) leases: one-write request pairs, then ai-capacity lease+settle", run: async (env) => [await benchLeases(env, LEASE_LOAD)] },
   { key: "llm", title: "(f) llm: direct openai SDK calls, then llm.complete", run: async (env) => [await benchLlm(env, LLM_LOAD, LLM_ROUNDS)] },
   { key: "usage", title: "(g) usage: drain and report with little stored, then with 200,000 more events of the tenant", run: (env) => benchUsage(env, USAGE_LOAD) },
