@@ -14,7 +14,7 @@ export const LeaseRequest = z.strictObject({
   model: Name,
   /** Prompt tokens counted by the caller plus the request's output cap. */
   estimatedTokens: z.number().int().positive().max(10_000_000),
-  /** Requests this lease covers (a local lease may cover several calls). Default 1. */
+  /** Requests this lease covers (a capacity share covers several calls). Default 1. */
   requests: z.number().int().positive().max(1000).default(1),
   /**
    * The longest the call(s) under this lease may take, ms. The lease lives this long plus

@@ -4,7 +4,7 @@ import { ExpiryCleanup } from "./expiry-cleanup.ts";
 import type { LeaseExpiryDoc } from "./lease-expiry.ts";
 import { HEALTHY, type HealthState } from "./provider-health.ts";
 import { globalVersionLog, TENANT_VERSION_INDEXES, tenantVersionLog, VERSION_INDEXES, type StoredVersion } from "./version-logs.ts";
-import { VersionedState } from "./versioned-state.ts";
+import { VersionedState, type StateStore } from "./versioned-state.ts";
 
 /** The actor's collections (the README's Data section explains each). */
 export const COLLECTION_SPECS = {
@@ -19,9 +19,9 @@ export const CAPACITY_KEY = "capacity";
 
 export interface Ledgers {
   /** One record per tenant: scope = tenant, key = CAPACITY_KEY. */
-  readonly capacity: VersionedState<CapacityState>;
+  readonly capacity: StateStore<CapacityState>;
   /** One record per model: key = model (the scope is unused). */
-  readonly health: VersionedState<HealthState>;
+  readonly health: StateStore<HealthState>;
   readonly leaseExpiry: GlobalCollection<LeaseExpiryDoc>;
   /** Removes finished leases' expiry entries in batches, off the reply path. */
   readonly expiryCleanup: ExpiryCleanup;

@@ -32,6 +32,17 @@ export interface VersionLog<S> {
 /** Changes the draft in place and returns a result, or throws (a refusal) and changes nothing. */
 export type Operation<S, R> = (draft: S, now: number) => R;
 
+/**
+ * ai-capacity's one storage seam: a record's state is read, or changed by a pure operation that
+ * is applied to the newest state atomically (refused operations change nothing). The domain
+ * (lease-ops.ts, provider-health.ts, bucket-math.ts) knows only this; VersionedState is the
+ * FerretDB-safe implementation behind it.
+ */
+export interface StateStore<S> {
+  read(scope: string, key: string): Promise<S>;
+  update<R>(scope: string, key: string, operation: Operation<S, R>): Promise<R>;
+}
+
 interface Queued<S> {
   readonly operation: Operation<S, unknown>;
   readonly resolve: (value: unknown) => void;
@@ -71,7 +82,7 @@ const MAX_HINT_AGE_MS = 60_000;
 /** Deleting forgotten versions needs a query FerretDB cannot index: once per this, per record and replica. */
 const FORGET_EVERY_MS = 20_000;
 
-export class VersionedState<S> {
+export class VersionedState<S> implements StateStore<S> {
   readonly #log: VersionLog<S>;
   readonly #heads: VersionHeads<S>;
   readonly #initial: () => S;

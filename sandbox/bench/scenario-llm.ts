@@ -17,7 +17,7 @@ import { connect } from "@nats-io/transport-node";
 import OpenAI from "openai";
 import { llmContract } from "../../protocol/llm.ts";
 import { tenantsContract } from "../../protocol/tenants.ts";
-import { actorClient, MeshClient } from "../../runtime/index.ts";
+import { actorClient, MeshClient, type RunningActor } from "../../runtime/index.ts";
 import { createAiCapacityActor } from "../../actors/ai-capacity/actor.ts";
 import { parseAiCapacityConfig } from "../../actors/ai-capacity/config.ts";
 import { tenantsActor } from "../../actors/tenants/actor.ts";
@@ -64,7 +64,8 @@ export async function benchLlm(env: BenchEnvironment, load: LoadOptions, rounds:
     });
 
     started.push(await env.startActor(tenantsActor, "bench-tenants-2", "llm"));
-    started.push(await env.startActor(createAiCapacityActor(parseAiCapacityConfig({})), "bench-capacity-2", "llm"));
+    const capacity = await env.startActor(createAiCapacityActor(parseAiCapacityConfig({})), "bench-capacity-2", "llm");
+    started.push(capacity);
     for (let replica = 1; replica <= LLM_REPLICAS; replica++) {
       processes.push(await startMeasuredProcess({
         nodeFlags: ["--import", "tsx"], script: LLM_REPLICA_MAIN, args: [], readyText: "ready ", logFile: join(BENCH_DIR, `llm-replica-${replica}.log`), gcHook: false,
@@ -76,15 +77,18 @@ export async function benchLlm(env: BenchEnvironment, load: LoadOptions, rounds:
     }
     await actorClient(client, tenantsContract).put({ policy: UNLIMITED_POLICY, expectedVersion: 0 }, { tenant: BENCH_TENANT });
     const llm = actorClient(client, llmContract);
-    const meshCall = (index: number) => llm.complete({
+    let completions = 0;
+    const meshCall = (index: number) => (completions++, llm.complete({
       model: MODEL, messages: [{ role: "user", content: question(index) }], maxTokens: MAX_TOKENS, temperature: 1,
-    }, { tenant: BENCH_TENANT });
+    }, { tenant: BENCH_TENANT }));
+    const leasesBefore = await leasesServed(capacity);
     const directRounds: LoadResult[] = [];
     const meshRounds: LoadResult[] = [];
     for (let round = 0; round < rounds; round++) {
       directRounds.push(await runClosedLoop(directCall, load));
       meshRounds.push(await runClosedLoop(meshCall, load));
     }
+    const leasesPerCall = (await leasesServed(capacity) - leasesBefore) / completions;
     const direct = poolRounds(directRounds);
     const mesh = poolRounds(meshRounds);
     if (mesh.firstError) process.stderr.write(`(f) first llm.complete error: ${String(mesh.firstError)}\n`);
@@ -96,6 +100,8 @@ export async function benchLlm(env: BenchEnvironment, load: LoadOptions, rounds:
       extraEntries: [
         { name: "llm.complete added p50 latency", unit: "ms", value: round3(mesh.summary.p50Ms - direct.summary.p50Ms), baseline: "target", baseline_value: 3, ratio: null },
         { name: "llm.complete added p99 latency", unit: "ms", value: round3(mesh.summary.p99Ms - direct.summary.p99Ms), baseline: "target", baseline_value: 10, ratio: null },
+        // Shares at work, whatever the machine's load: ai-capacity leases (shares and per-call) per completion.
+        { name: "ai-capacity leases per llm.complete", unit: "leases/call", value: round3(leasesPerCall), baseline: "one lease per call", baseline_value: 1, ratio: round3(leasesPerCall) },
       ],
     };
   } finally {
@@ -105,6 +111,12 @@ export async function benchLlm(env: BenchEnvironment, load: LoadOptions, rounds:
     client.close();
     await nc.close();
   }
+}
+
+/** Lease requests ai-capacity has answered (granted or refused), from its metrics. */
+async function leasesServed(capacity: RunningActor): Promise<number> {
+  const counter = await capacity.metrics.registry.getSingleMetric("mesh_requests_total")?.get();
+  return (counter?.values ?? []).filter((value) => value.labels.subject === "ai-capacity.lease").reduce((total, value) => total + value.value, 0);
 }
 
 function round3(value: number): number {
