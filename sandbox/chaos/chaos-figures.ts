@@ -27,7 +27,8 @@ export interface ChaosFigures {
   readonly durables: readonly DurableFigures[];
   /** `usage`: usage events stored vs llm.complete requests its report counts (one per event). */
   readonly usage: { events: number; counted: number };
-  readonly completions: { provider: number; usage: number; cutOff: number; chargedUsd: number; countedUsd: number };
+  /** `chargedUsd`: ai-capacity's spent; `reservedUsd`: shares and leases not settled yet (killed replicas' until they expire, then charged in full). */
+  readonly completions: { provider: number; usage: number; cutOff: number; chargedUsd: number; reservedUsd: number; countedUsd: number };
 }
 
 /** Every durable consumer of every event stream, with its stream's count of its subject. */
@@ -74,13 +75,16 @@ export async function gatherFigures(nc: NatsConnection, measurements: Measuremen
     let providerCalls = 0;
     let countedUsd = 0;
     let chargedUsd = 0;
+    let reservedUsd = 0;
     for (const tenant of tenants) {
       const { total } = await usage.report({}, { tenant, timeoutMs: 10_000, maxAttempts: 5 });
       counted += total.requests;
       // Answered by the provider: requests neither served from the cache nor failed nor refused.
       providerCalls += total.requests - total.cacheHits - total.errors - total.rejected;
       countedUsd += total.costUsd;
-      chargedUsd += (await capacity.status({}, { tenant, timeoutMs: 10_000, maxAttempts: 5 })).spentUsd;
+      const status = await capacity.status({}, { tenant, timeoutMs: 10_000, maxAttempts: 5 });
+      chargedUsd += status.spentUsd;
+      reservedUsd += status.reservedUsd;
     }
     const usageEvents = (await jsm.streams.info("EVENTS_LLM", { subjects_filter: "events.llm.usage" })).state.subjects?.["events.llm.usage"] ?? 0;
     return {
@@ -93,7 +97,7 @@ export async function gatherFigures(nc: NatsConnection, measurements: Measuremen
         // A completion whose replica was killed after the provider answered has no usage event by design
         // (actors/llm/README.md): its caller saw TIMEOUT or UNAVAILABLE, and ai-capacity charges its reservation.
         cutOff: (llmErrors.TIMEOUT ?? 0) + (llmErrors.UNAVAILABLE ?? 0),
-        chargedUsd, countedUsd,
+        chargedUsd, reservedUsd, countedUsd,
       },
     };
   } finally {
@@ -115,7 +119,10 @@ export function verdict(figures: ChaosFigures): string[] {
   if (completions.provider - completions.usage > completions.cutOff) {
     problems.push(`${completions.provider - completions.usage} provider answers are not in usage, more than the ${completions.cutOff} calls cut off by kills: lost`);
   }
-  // ai-capacity charges at least what usage counts (more only for cut-off calls, charged their reservation).
-  if (completions.chargedUsd + 1e-9 < completions.countedUsd) problems.push(`ai-capacity charged $${completions.chargedUsd} for $${completions.countedUsd} of counted usage: undercharged`);
+  // ai-capacity charges at least what usage counts (more for cut-off calls, charged their
+  // reservation); what is still reserved will be charged (in full, for a killed replica's share).
+  if (completions.chargedUsd + completions.reservedUsd + 1e-9 < completions.countedUsd) {
+    problems.push(`ai-capacity charged $${completions.chargedUsd} (+ $${completions.reservedUsd} reserved) for $${completions.countedUsd} of counted usage: undercharged`);
+  }
   return problems;
 }

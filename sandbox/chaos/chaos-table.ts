@@ -20,7 +20,7 @@ export function renderChaosTable(figures: ChaosFigures, run: RunInfo): string[] 
     ["", "applied twice (usage: requests counted / usage events)", `${usage.counted - usage.events > 0 ? usage.counted - usage.events : 0} (${usage.counted} / ${usage.events})`],
     ["completions", "answered by the provider", String(completions.provider)],
     ["", "counted in usage", `${completions.usage} (cut off by kills, no usage event by design: up to ${completions.cutOff})`],
-    ["", "charged in ai-capacity / cost counted in usage", `$${completions.chargedUsd.toFixed(6)} / $${completions.countedUsd.toFixed(6)}`],
+    ["", "charged in ai-capacity (+ still reserved) / cost counted in usage", `$${completions.chargedUsd.toFixed(6)} (+ $${completions.reservedUsd.toFixed(6)}) / $${completions.countedUsd.toFixed(6)}`],
   ];
   return [
     `make chaos: ${run.durationS} s, seed ${run.seed}, ${run.kills.replicas} replicas and ${run.kills.nats} NATS node SIGKILLed, ${run.at.toISOString().slice(0, 16).replace("T", " ")} UTC`,

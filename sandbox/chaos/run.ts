@@ -62,6 +62,10 @@ try {
   await sleep(Math.max(0, started + durationS * 1000 - Date.now()));
   log("stopping the traffic");
   await traffic.stop();
+  // A graceful stop settles the llm replicas' open capacity shares (actors/llm/README.md); shares
+  // of killed replicas stay reserved until they expire, and are then charged in full.
+  log("draining the llm replicas");
+  await sandbox.supervisor.scale("llm", 0);
   await drained();
   const provider = await sandbox.provider.stats();
   const figures = await gatherFigures(sandbox.nc, measurements, provider, DEMO_TENANTS.map((t) => t.id));
