@@ -1,6 +1,6 @@
 # Entry points. Everything installs what is missing: npm packages from the lockfile,
 # and (through sandbox/servers) nats-server and FerretDB built with Go into the user cache.
-.PHONY: install typecheck build test sandbox bench check browser
+.PHONY: install typecheck build test sandbox bench check browser chaos
 
 DURATION ?= 0
 
@@ -37,3 +37,10 @@ sandbox: install
 
 bench: install
 	npx tsx sandbox/bench/run.ts
+
+# The sandbox on a 3-node NATS cluster with replicas and a NATS node SIGKILLed at random for
+# CHAOS_DURATION seconds (default 90; CHAOS_SEED repeats a run); prints one table, fails on any
+# loss or double count (sandbox/chaos).
+CHAOS_DURATION ?= 90
+chaos: install
+	CHAOS_DURATION=$(CHAOS_DURATION) npx tsx sandbox/chaos/run.ts

@@ -8,6 +8,8 @@ test("configuration is parsed once from the environment, with defaults, and froz
   assert.equal(config.metricsPort, 9464);
   assert.equal(config.databasePrefix, undefined, "an empty prefix means none (databases named after the actor)");
   assert.equal(config.logLevel, "info");
+  assert.equal(config.streamReplicas, 1, "one copy of each stream on a single server");
+  assert.equal(runtimeConfigFromEnv({ MESHWORK_STREAM_REPLICAS: "3" }).streamReplicas, 3);
   assert.ok(Object.isFrozen(config));
 });
 
@@ -15,4 +17,6 @@ test("bad configuration fails at start with a message naming the setting", () =>
   assert.throws(() => runtimeConfigFromEnv({ METRICS_PORT: "eighty" }), /metricsPort/);
   assert.throws(() => runtimeConfigFromEnv({ LOG_LEVEL: "loud" }), /logLevel/);
   assert.throws(() => runtimeConfigFromEnv({ MESHWORK_DB_PREFIX: "bad-prefix!" }), /databasePrefix/);
+  assert.throws(() => runtimeConfigFromEnv({ MESHWORK_STREAM_REPLICAS: "7" }), /streamReplicas/);
+  assert.throws(() => runtimeConfigFromEnv({ MESHWORK_STREAM_REPLICAS: "three" }), /streamReplicas/);
 });

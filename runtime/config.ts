@@ -17,6 +17,8 @@ export const RuntimeConfigSchema = z.object({
   maxInFlight: z.coerce.number().int().positive().optional(),
   /** OTLP/HTTP endpoint for traces (OTEL_EXPORTER_OTLP_ENDPOINT); absent: tracing off, no SDK loaded. */
   otlpEndpoint: z.url().optional(),
+  /** Copies of the actor's streams in a NATS cluster: 3 on a 3-node cluster survives the loss of a node; 1 on a single server. */
+  streamReplicas: z.coerce.number().int().min(1).max(5).default(1),
 });
 export type RuntimeConfig = Readonly<z.infer<typeof RuntimeConfigSchema>>;
 
@@ -32,6 +34,7 @@ export function runtimeConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Runt
     metricsHost: env.METRICS_HOST || undefined,
     maxInFlight: env.MESHWORK_MAX_IN_FLIGHT || undefined,
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+    streamReplicas: env.MESHWORK_STREAM_REPLICAS || undefined,
   });
   if (!parsed.success) {
     throw new Error(`invalid configuration: ${z.prettifyError(parsed.error)}`);

@@ -17,6 +17,7 @@ export async function startConsumers(options: {
   environment: ActorEnvironment;
   metrics: ActorMetrics;
   db: Db;
+  streamReplicas: number;
 }): Promise<{ stop(): Promise<void> }> {
   const { nc, definition, environment, metrics, db } = options;
   // The handler's context for one delivery (an actor-level caller: events come from inside the mesh).
@@ -51,6 +52,7 @@ export async function startConsumers(options: {
       consumerActor: definition.name,
       producerActor,
       spec,
+      streamReplicas: options.streamReplicas,
       dedupe: spec.dedupe === false ? undefined : mongoDedupe(db, durable),
       process: tracingEnabled()
         ? (payload, delivery) => traceConsume(definition.name, durable, delivery, (traceparent) => processDelivery(spec, payload, { ...delivery, traceparent }))

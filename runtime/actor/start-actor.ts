@@ -60,7 +60,8 @@ export async function startActor(definition: ActorDefinition, { config, logger }
   const instanceId = config.instanceId ?? randomBytes(8).toString("hex");
   const log = logger ?? createLogger({ actor: definition.name, instance: instanceId, level: config.logLevel });
   const metrics = new ActorMetrics(definition.name, instanceId);
-  const nc = await connect({ servers: config.natsUrl, ...(config.natsCreds ? natsAuthFromCreds(config.natsCreds) : {}), name: `${definition.name}-${instanceId}`, maxReconnectAttempts: -1,
+  // NATS_URL may list several servers, comma-separated (a cluster).
+  const nc = await connect({ servers: config.natsUrl.split(","), ...(config.natsCreds ? natsAuthFromCreds(config.natsCreds) : {}), name: `${definition.name}-${instanceId}`, maxReconnectAttempts: -1,
     // Async stack traces cost two Error objects per request, publish and ack (half the caller's CPU in the bench).
     noAsyncTraces: true });
   if (config.otlpEndpoint) await startTracing({ endpoint: config.otlpEndpoint, serviceName: definition.name });
@@ -81,7 +82,7 @@ export async function startActor(definition: ActorDefinition, { config, logger }
     logPermissionViolations(nc, log);
     const jsm = await jetstreamManager(nc);
     const ownsEvents = Object.keys(definition.contract.events).length > 0;
-    if (ownsEvents) await ensureEventStream(jsm, definition.name);
+    if (ownsEvents) await ensureEventStream(jsm, definition.name, { replicas: config.streamReplicas });
     const publisher = createEventPublisher(nc, { actor: definition.name });
     const aiLabels = { tenant: new BoundedLabels(MAX_TENANT_LABELS), service: new BoundedLabels(MAX_SERVICE_LABELS), model: new BoundedLabels(MAX_MODEL_LABELS) };
     const environment: ActorEnvironment = {
@@ -112,8 +113,8 @@ export async function startActor(definition: ActorDefinition, { config, logger }
 
     const consumers = definition.consumers?.length
       ? await (async () => {
-          await ensureDeadLetterStream(jsm, definition.name);
-          return startConsumers({ nc, definition, environment, metrics, db: mongo.db(databaseNameFor(definition.name, config.databasePrefix)) });
+          await ensureDeadLetterStream(jsm, definition.name, config.streamReplicas);
+          return startConsumers({ nc, definition, environment, metrics, db: mongo.db(databaseNameFor(definition.name, config.databasePrefix)), streamReplicas: config.streamReplicas });
         })()
       : undefined;
     const server = startRequestServer({

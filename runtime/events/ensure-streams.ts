@@ -26,6 +26,8 @@ const STREAM_NAME_IN_USE = 10058;
 export interface EventStreamOptions {
   readonly maxAgeMs?: number;
   readonly duplicateWindowMs?: number;
+  /** Copies kept by a NATS cluster (1 on a single server; 3 on a 3-node cluster survives a node's loss). Default 1. */
+  readonly replicas?: number;
 }
 
 /** The producer's stream `EVENTS_<ACTOR>` on `events.<actor>.>`; options changed since last start are applied. */
@@ -37,17 +39,18 @@ export async function ensureEventStream(jsm: JetStreamManager, actor: string, op
  * Creates the producer's stream with default options only if it is missing, so a consumer
  * can start before its producer without overriding the producer's own options.
  */
-export async function ensureEventStreamExists(jsm: JetStreamManager, actor: string): Promise<void> {
+export async function ensureEventStreamExists(jsm: JetStreamManager, actor: string, replicas = 1): Promise<void> {
   try {
-    await jsm.streams.add(eventStreamConfig(actor, {}));
+    await jsm.streams.add(eventStreamConfig(actor, { replicas }));
   } catch (error) {
     if (!hasApiCode(error, STREAM_NAME_IN_USE)) throw error;
   }
 }
 
 /** The consuming actor's dead-letter stream `DLQ_<ACTOR>` on `dlq.<actor>.>`. */
-export async function ensureDeadLetterStream(jsm: JetStreamManager, consumerActor: string): Promise<StreamInfo> {
+export async function ensureDeadLetterStream(jsm: JetStreamManager, consumerActor: string, replicas = 1): Promise<StreamInfo> {
   assertActorName(consumerActor);
+  assertReplicas(replicas);
   return createOrUpdate(jsm, {
     name: deadLetterStreamName(consumerActor),
     subjects: [`dlq.${consumerActor}.>`],
@@ -56,7 +59,12 @@ export async function ensureDeadLetterStream(jsm: JetStreamManager, consumerActo
     discard: DiscardPolicy.Old,
     max_age: nanos(DEAD_LETTER_MAX_AGE_MS),
     duplicate_window: nanos(EVENT_STREAM_DEFAULTS.duplicateWindowMs),
+    num_replicas: replicas,
   });
+}
+
+function assertReplicas(replicas: number): void {
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) throw new MeshError("INTERNAL", "stream replicas must be an integer from 1 to 5");
 }
 
 function eventStreamConfig(actor: string, options: EventStreamOptions): StreamConfigInput {
@@ -66,6 +74,8 @@ function eventStreamConfig(actor: string, options: EventStreamOptions): StreamCo
   if (!(maxAgeMs > 0) || !(duplicateWindowMs > 0) || duplicateWindowMs > maxAgeMs) {
     throw new MeshError("INTERNAL", "invalid event stream options: need 0 < duplicateWindowMs <= maxAgeMs");
   }
+  const replicas = options.replicas ?? 1;
+  assertReplicas(replicas);
   return {
     name: streamName(actor),
     subjects: [`events.${actor}.>`],
@@ -74,6 +84,7 @@ function eventStreamConfig(actor: string, options: EventStreamOptions): StreamCo
     discard: DiscardPolicy.Old,
     max_age: nanos(maxAgeMs),
     duplicate_window: nanos(duplicateWindowMs),
+    num_replicas: replicas,
   };
 }
 

@@ -30,6 +30,8 @@ export interface EventConsumerOptions {
   readonly onEvent?: ConsumerEventListener;
   /** Timeout of JetStream calls (dead-letter publish, ack confirmation). Default 5000 ms. */
   readonly timeoutMs?: number;
+  /** Replicas of the streams this creates when missing (the producer's, the dead letters'); the durable inherits its stream's. Default 1. */
+  readonly streamReplicas?: number;
 }
 
 export interface EventConsumerInfo {
@@ -80,8 +82,8 @@ export async function startEventConsumer(options: EventConsumerOptions): Promise
   const jsm = await jetstreamManager(nc, { timeout: timeoutMs }).catch(unavailable);
   const js = jsm.jetstream();
   const consumer = await (async () => {
-    await ensureEventStreamExists(jsm, producerActor);
-    await ensureDeadLetterStream(jsm, consumerActor);
+    await ensureEventStreamExists(jsm, producerActor, options.streamReplicas);
+    await ensureDeadLetterStream(jsm, consumerActor, options.streamReplicas);
     await ensureDurableConsumer(jsm, stream, settings);
     return js.consumers.get(stream, durable);
   })().catch(unavailable);

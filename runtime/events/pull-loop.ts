@@ -25,6 +25,13 @@ export interface PullLoop {
 }
 
 const RESTART_DELAY_MS = 1000;
+/**
+ * A pull lost with a consumer leader that died (a NATS node killed) is noticed when two idle
+ * heartbeats (half this each) are missed, and pulled again. The client's default, 30 s, left a
+ * consumer idle for 30 s after a failover in the cluster test; 5 s costs an idle replica one
+ * pull request per 5 s.
+ */
+const PULL_EXPIRES_MS = 5000;
 
 export function startPullLoop(options: PullLoopOptions): PullLoop {
   const { consumer, concurrency, handle, onError } = options;
@@ -87,7 +94,7 @@ export function startPullLoop(options: PullLoopOptions): PullLoop {
   async function run(): Promise<void> {
     while (!stopping && !options.isConnectionClosed()) {
       try {
-        const current = await consumer.consume({ max_messages: concurrency });
+        const current = await consumer.consume({ max_messages: concurrency, expires: PULL_EXPIRES_MS });
         messages = current;
         if (stopping) {
           await current.close();

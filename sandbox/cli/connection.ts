@@ -38,7 +38,7 @@ export async function connectMesh(target: MeshTarget): Promise<NatsConnection> {
     throw new CliError(`cannot read the credentials ${target.credsFile}: ${(error as Error).message}`);
   }
   try {
-    return await connect({ servers: target.url, ...auth, reconnect: false, timeout: 2000, name: "mesh-cli" });
+    return await connect({ servers: target.url.split(","), ...auth, reconnect: false, timeout: 2000, name: "mesh-cli" });
   } catch (error) {
     if (error instanceof AuthorizationError || /authorization|authentication/i.test(String(error))) {
       throw new CliError(`the mesh at ${target.url} refused ${target.credsFile ? `the credentials ${target.credsFile}` : "a connection without credentials (set NATS_CREDS)"}`);

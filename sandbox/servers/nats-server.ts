@@ -32,7 +32,7 @@ export async function findNatsServerBinary(env: NodeJS.ProcessEnv = process.env)
 
 /** Whether a NATS server with JetStream answers at `url` for the user of `credsFile`. */
 export async function natsAnswers(url: string, credsFile: string): Promise<boolean> {
-  const nc = await connect({ servers: url, ...natsAuthFromCreds(credsFile), reconnect: false, timeout: 1000 });
+  const nc = await connect({ servers: url.split(","), ...natsAuthFromCreds(credsFile), reconnect: false, timeout: 1000 });
   try {
     await nc.flush();
     await (await jetstreamManager(nc)).getAccountInfo();

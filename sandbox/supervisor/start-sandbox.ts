@@ -129,7 +129,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return started;
     });
     cleanups.push(() => provider.stop());
-    const nc = await connect({ servers: nats.url, ...natsAuthFromCreds(operatorCreds), name: "meshwork-sandbox", maxReconnectAttempts: -1 });
+    const nc = await connect({ servers: nats.url.split(","), ...natsAuthFromCreds(operatorCreds), name: "meshwork-sandbox", maxReconnectAttempts: -1 });
     cleanups.push(() => nc.drain().catch(() => nc.close()));
     const web = await step("web view and trace receiver", async (update) => {
       const started = await startWebView({ nc, port: options.webPort ?? (Number(env.MESHWORK_WEB_PORT) || 0) });

@@ -7,14 +7,18 @@ import { natsAuthFromCreds } from "../../runtime/auth/nats-credentials.ts";
 import { OPERATOR_USER } from "../creds/identity-plan.ts";
 import type { IssuedCredentials } from "../creds/issue-credentials.ts";
 import { issueMeshCredentials } from "../creds/mesh-credentials.ts";
-import { dropDatabasesWithPrefix, startMongoServer, startNatsServer, WORK_DIR, type RunningServer } from "../servers/index.ts";
+import { dropDatabasesWithPrefix, startMongoServer, startNatsCluster, startNatsServer, WORK_DIR, type NatsCluster, type RestartableNats, type RunningServer } from "../servers/index.ts";
 
 export interface TestServers {
+  /** The server's URL; with a cluster, every node's URL comma-separated (as NATS_URL takes them). */
   readonly natsUrl: string;
   readonly mongoUrl: string;
   /** Unique per call: prefix every database name with it so tests never see each other's data. */
   readonly databasePrefix: string;
-  readonly nats: RunningServer;
+  /** The single server; with a cluster, its first node. */
+  readonly nats: RestartableNats;
+  /** Set when the file asked for a cluster. */
+  readonly cluster: NatsCluster | undefined;
   /** Every user of this server's mesh: the operator, each actor, `demo-service`, `lease-service`, tenants acme and globex. */
   readonly credentials: IssuedCredentials;
   /** Connection options for a user (default the operator, who may do anything in the mesh account). */
@@ -40,13 +44,15 @@ const testWorkDir = join(WORK_DIR, "test");
  * Call it at the top level of a test file (`const servers = await useTestServers()`):
  * an `after` registered inside a `before` hook would run at once.
  */
-export async function useTestServers(): Promise<TestServers> {
+export async function useTestServers(options: { natsCluster?: number } = {}): Promise<TestServers> {
   const credentials = await issueMeshCredentials(join(testWorkDir, `creds-${randomBytes(4).toString("hex")}`), (grants) => ({
     ...grants,
     services: { ...grants.services, "lease-service": { calls: ["ai-capacity"], roles: ["lease-holder"] } },
     tenants: [...grants.tenants, "globex"],
   }));
-  const nats = await startNatsServer(testWorkDir, { credentials });
+  const cluster = options.natsCluster ? await startNatsCluster(testWorkDir, { credentials, size: options.natsCluster }) : undefined;
+  const nats = cluster ? cluster.nodes[0]! : await startNatsServer(testWorkDir, { credentials });
+  const natsUrl = cluster ? cluster.url : nats.url;
   let mongo: RunningServer | undefined;
   let mongoUrl = process.env.MONGO_URL;
   if (!mongoUrl) {
@@ -59,16 +65,16 @@ export async function useTestServers(): Promise<TestServers> {
   after(async () => {
     for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => {});
     await dropDatabasesWithPrefix(url, databasePrefix).catch(() => {});
-    await nats.stop();
+    await (cluster ?? nats).stop();
     await mongo?.stop();
   });
   const natsOptions = (user = OPERATOR_USER): ConnectionOptions => {
     const credsFile = credentials.credsFiles[user];
     if (!credsFile) throw new Error(`no test credentials for user ${user}`);
-    return { servers: nats.url, ...natsAuthFromCreds(credsFile) };
+    return { servers: natsUrl.split(","), ...natsAuthFromCreds(credsFile) };
   };
   return {
-    natsUrl: nats.url, mongoUrl: url, databasePrefix, nats, credentials, natsOptions,
+    natsUrl, mongoUrl: url, databasePrefix, nats, cluster, credentials, natsOptions,
     async connectNats(user, options = {}) {
       const nc = await connect({ ...natsOptions(user), ...options });
       cleanups.push(() => nc.close());
