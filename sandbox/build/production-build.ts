@@ -44,6 +44,8 @@ export interface BuildResult {
   readonly outDir: string;
   /** Every file written, relative to outDir. */
   readonly files: readonly string[];
+  /** esbuild's account of the outputs: which inputs each holds and how they import each other. */
+  readonly metafile: Metafile;
 }
 
 /**
@@ -86,7 +88,7 @@ export async function buildProduction(outDir: string = DEFAULT_OUT_DIR): Promise
     logLevel: "silent",
   });
   if (result.errors.length > 0) throw new Error(`build failed: ${result.errors.map((e) => e.text).join("; ")}`);
-  return { outDir, files: writtenFiles(result.metafile, outDir) };
+  return { outDir, files: writtenFiles(result.metafile, outDir), metafile: result.metafile };
 }
 
 function writtenFiles(metafile: Metafile, outDir: string): string[] {

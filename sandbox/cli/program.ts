@@ -4,6 +4,7 @@ import { credsCommand, type CredsAction } from "./creds-command.ts";
 import { dlqListCommand, dlqReplayCommand } from "./dlq-command.ts";
 import { docsCommand } from "./docs-command.ts";
 import { traceCommand } from "./trace-command.ts";
+import { diagnoseCommand } from "./diagnose-command.ts";
 import { k8sSecretsCommand } from "./k8s-secrets-command.ts";
 import { CliError, type CliIo } from "./cli-io.ts";
 import { newCommand } from "./new-command.ts";
@@ -107,6 +108,15 @@ function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .description("write protocol/asyncapi.json (AsyncAPI 3.0), protocol/CATALOGUE.md and deploy/kubernetes/actors.yaml from the definitions and contracts")
     .action(async () => {
       done(await docsCommand(io));
+    });
+
+  program.command("diagnose")
+    .description("gather stats, errors by code, breaker states, consumer lag, dead letters and recent error logs, and ask the llm actor (tenant mesh-operator) for a short diagnosis citing them")
+    .option("--logs <dir>", "replica logs to read (default: the sandbox's .meshwork/logs)")
+    .option("--no-llm", "print the evidence only")
+    .option("--json", "print findings, diagnosis and evidence as JSON")
+    .action(async (options: { logs?: string; llm: boolean; json?: boolean }) => {
+      done(await diagnoseCommand(io, { ...options, server: server() }));
     });
 
   program.command("trace")

@@ -87,6 +87,21 @@ export class SpanStore extends EventEmitter<{ spans: [ReceivedSpan[]] }> {
     return [...(this.#traces.get(traceId) ?? [])].sort((a, b) => a.startMs - b.startMs);
   }
 
+  /** Error replies by subject and code, from the server spans of the traces kept. */
+  errorCounts(): Record<string, Record<string, number>> {
+    const counts: Record<string, Record<string, number>> = {};
+    for (const trace of this.#traces.values()) {
+      for (const span of trace) {
+        const code = span.attributes["meshwork.error_code"];
+        const subject = span.attributes["messaging.destination.name"];
+        if (span.kind !== 2 || typeof code !== "string" || typeof subject !== "string") continue;
+        const bySubject = (counts[subject] ??= {});
+        bySubject[code] = (bySubject[code] ?? 0) + 1;
+      }
+    }
+    return counts;
+  }
+
   /** The most recent traces' ids, newest first. */
   recentTraceIds(limit = 20): string[] {
     return [...this.#traces.keys()].slice(-limit).reverse();

@@ -52,6 +52,7 @@ export async function startWebView(options: { nc: NatsConnection; port?: number;
       return;
     }
     if (url.pathname === "/api/traces") return json(response, 200, spans.recentTraceIds(50));
+    if (url.pathname === "/api/errors") return json(response, 200, spans.errorCounts());
     const trace = /^\/api\/traces\/([^/]+)$/.exec(url.pathname);
     if (trace) {
       const id = trace[1]!;
