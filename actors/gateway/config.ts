@@ -4,6 +4,8 @@ import { z } from "zod";
 export const GatewayConfigSchema = z.object({
   /** HTTP port; 0 picks a free one. */
   port: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** With it, the first free port from `port` to `portLast` (replicas on one machine, behind the sandbox's balancer). */
+  portLast: z.coerce.number().int().min(1).max(65535).optional(),
   host: z.string().min(1).default("127.0.0.1"),
   /** Largest request body; a larger one is 413 before it is parsed. */
   bodyLimitBytes: z.coerce.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
@@ -32,6 +34,7 @@ export function parseGatewayConfig(input: z.input<typeof GatewayConfigSchema> = 
 export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const parsed = GatewayConfigSchema.safeParse({
     port: env.GATEWAY_PORT || undefined,
+    portLast: env.GATEWAY_PORT_LAST || undefined,
     host: env.GATEWAY_HOST || undefined,
     bodyLimitBytes: env.GATEWAY_BODY_LIMIT_BYTES || undefined,
     keyCacheMs: env.GATEWAY_KEY_CACHE_MS || undefined,

@@ -11,12 +11,27 @@ export interface RunningHttpServer {
   close(graceMs: number): Promise<void>;
 }
 
-/** Listens with the slow-client bounds of the configuration (headers, whole request, keep-alive). */
-export async function startHttpServer(app: Hono<EdgeEnv>, config: GatewayConfig): Promise<RunningHttpServer> {
-  const server = await new Promise<Server>((resolve, reject) => {
-    const started = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(started as Server));
+function listen(app: Hono<EdgeEnv>, port: number, hostname: string): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    const started = serve({ fetch: app.fetch, port, hostname }, () => {
+      started.off("error", reject);
+      resolve(started as Server);
+    });
     started.once("error", reject);
   });
+}
+
+/** Listens with the slow-client bounds of the configuration (headers, whole request, keep-alive). */
+export async function startHttpServer(app: Hono<EdgeEnv>, config: GatewayConfig): Promise<RunningHttpServer> {
+  const last = config.portLast !== undefined && config.port > 0 ? Math.max(config.port, config.portLast) : config.port;
+  let server: Server | undefined;
+  for (let port = config.port; !server; port++) {
+    try {
+      server = await listen(app, port, config.host);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE" || port >= last) throw error;
+    }
+  }
   server.headersTimeout = config.headersTimeoutMs;
   server.requestTimeout = config.requestTimeoutMs;
   server.keepAliveTimeout = config.keepAliveTimeoutMs;

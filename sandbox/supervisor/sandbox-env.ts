@@ -22,8 +22,14 @@ export interface SandboxEnv {
   readonly MESHWORK_DB_PREFIX: string;
   readonly MESHWORK_SANDBOX_PID: string;
   readonly MESHWORK_SCALE_SUBJECT: string;
+<<<<<<< HEAD
   /** The web view and OTLP trace receiver (`mesh trace` reads traces there). */
   readonly MESHWORK_WEB_URL: string;
+=======
+  /** The gateway's URL (with the gateway running), and one demo API key per demo tenant: MESHWORK_API_KEY_ACME, ... */
+  readonly MESHWORK_GATEWAY_URL?: string;
+  readonly [apiKey: `MESHWORK_API_KEY_${string}`]: string;
+>>>>>>> 9fd8f48 (Sandbox: gateway replicas behind one local port (balancer, MESHWORK_GATEWAY_PORT, default 8480), demo keys and MESHWORK_GATEWAY_URL in sandbox.env, edge-chat demo traffic through the openai SDK; npx mesh keys create|ls|revoke|rotate; compose publishes only the gateway)
 }
 
 export function sandboxEnvPath(workDir: string): string {
@@ -32,7 +38,7 @@ export function sandboxEnvPath(workDir: string): string {
 
 export async function writeSandboxEnv(workDir: string, env: SandboxEnv): Promise<string> {
   const path = sandboxEnvPath(workDir);
-  const lines = Object.entries(env).map(([key, value]) => `${key}=${value}`);
+  const lines = Object.entries(env).filter(([, value]) => value !== undefined).map(([key, value]) => `${key}=${value}`);
   await writeFile(path, `# written by the running sandbox (pid ${env.MESHWORK_SANDBOX_PID}); removed when it stops\n${lines.join("\n")}\n`);
   return path;
 }
