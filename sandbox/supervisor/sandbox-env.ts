@@ -22,14 +22,11 @@ export interface SandboxEnv {
   readonly MESHWORK_DB_PREFIX: string;
   readonly MESHWORK_SANDBOX_PID: string;
   readonly MESHWORK_SCALE_SUBJECT: string;
-<<<<<<< HEAD
   /** The web view and OTLP trace receiver (`mesh trace` reads traces there). */
   readonly MESHWORK_WEB_URL: string;
-=======
   /** The gateway's URL (with the gateway running), and one demo API key per demo tenant: MESHWORK_API_KEY_ACME, ... */
   readonly MESHWORK_GATEWAY_URL?: string;
   readonly [apiKey: `MESHWORK_API_KEY_${string}`]: string;
->>>>>>> 9fd8f48 (Sandbox: gateway replicas behind one local port (balancer, MESHWORK_GATEWAY_PORT, default 8480), demo keys and MESHWORK_GATEWAY_URL in sandbox.env, edge-chat demo traffic through the openai SDK; npx mesh keys create|ls|revoke|rotate; compose publishes only the gateway)
 }
 
 export function sandboxEnvPath(workDir: string): string {

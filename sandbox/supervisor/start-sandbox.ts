@@ -39,15 +39,12 @@ export interface SandboxOptions {
   readonly credentialsDir?: string;
   /** Where the `nats` CLI context goes; default the CLI's own folder (see creds/nats-context.ts). */
   readonly natsContextDir?: string;
-<<<<<<< HEAD
   /** Port of the web view on 127.0.0.1; default MESHWORK_WEB_PORT, else a free one. */
   readonly webPort?: number;
-=======
   /** The gateway's one local port (its replicas bind the next ones); default MESHWORK_GATEWAY_PORT, else 8480. */
   readonly gatewayPort?: number;
   /** Tenants that get a demo API key written to sandbox.env (with the gateway running). */
   readonly keyTenants?: readonly string[];
->>>>>>> 9fd8f48 (Sandbox: gateway replicas behind one local port (balancer, MESHWORK_GATEWAY_PORT, default 8480), demo keys and MESHWORK_GATEWAY_URL in sandbox.env, edge-chat demo traffic through the openai SDK; npx mesh keys create|ls|revoke|rotate; compose publishes only the gateway)
 }
 
 /** Gateway replicas bind the first free port after the balancer's, among this many. */
@@ -192,14 +189,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         OPENAI_BASE_URL: provider.baseURL,
         OPENAI_API_KEY: "sandbox-test-key",
         PROVIDER_URL: provider.url,
-<<<<<<< HEAD
         // Every replica exports its spans to the web view's receiver (`mesh trace <id>`).
         OTEL_EXPORTER_OTLP_ENDPOINT: web.url,
-=======
         ...(balancer ? {
           GATEWAY_PORT: String(balancer.port + 1), GATEWAY_PORT_LAST: String(balancer.port + GATEWAY_PORT_SPAN), GATEWAY_REPLICAS: String(replicas),
         } : {}),
->>>>>>> 9fd8f48 (Sandbox: gateway replicas behind one local port (balancer, MESHWORK_GATEWAY_PORT, default 8480), demo keys and MESHWORK_GATEWAY_URL in sandbox.env, edge-chat demo traffic through the openai SDK; npx mesh keys create|ls|revoke|rotate; compose publishes only the gateway)
       },
     });
     cleanups.push(() => supervisor.stopAll());
@@ -229,11 +223,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       MESHWORK_DB_PREFIX: databasePrefix,
       MESHWORK_SANDBOX_PID: String(process.pid),
       MESHWORK_SCALE_SUBJECT: SCALE_SUBJECT,
-<<<<<<< HEAD
       MESHWORK_WEB_URL: web.url,
-=======
       ...(gateway ? { MESHWORK_GATEWAY_URL: gateway.url, ...apiKeyVariables(gateway.keys) } : {}),
->>>>>>> 9fd8f48 (Sandbox: gateway replicas behind one local port (balancer, MESHWORK_GATEWAY_PORT, default 8480), demo keys and MESHWORK_GATEWAY_URL in sandbox.env, edge-chat demo traffic through the openai SDK; npx mesh keys create|ls|revoke|rotate; compose publishes only the gateway)
     });
     cleanups.push(() => removeSandboxEnv(workDir));
 
