@@ -11,9 +11,16 @@ export interface RunningHttpServer {
   close(graceMs: number): Promise<void>;
 }
 
-function listen(app: Hono<EdgeEnv>, port: number, hostname: string): Promise<Server> {
+function listen(app: Hono<EdgeEnv>, port: number, config: GatewayConfig): Promise<Server> {
+  const serverOptions = {
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    // How often Node looks for connections past those bounds (its default, 30 s, would stretch them).
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.headersTimeoutMs / 2))),
+  };
   return new Promise<Server>((resolve, reject) => {
-    const started = serve({ fetch: app.fetch, port, hostname }, () => {
+    const started = serve({ fetch: app.fetch, port, hostname: config.host, serverOptions }, () => {
       started.off("error", reject);
       resolve(started as Server);
     });
@@ -27,14 +34,11 @@ export async function startHttpServer(app: Hono<EdgeEnv>, config: GatewayConfig)
   let server: Server | undefined;
   for (let port = config.port; !server; port++) {
     try {
-      server = await listen(app, port, config.host);
+      server = await listen(app, port, config);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE" || port >= last) throw error;
     }
   }
-  server.headersTimeout = config.headersTimeoutMs;
-  server.requestTimeout = config.requestTimeoutMs;
-  server.keepAliveTimeout = config.keepAliveTimeoutMs;
   return {
     port: (server.address() as AddressInfo).port,
     close(graceMs) {

@@ -4,6 +4,12 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { MESH_CONTRACTS } from "./contracts.ts";
 import { startGatewayMesh } from "./test-support.ts";
+import { once } from "node:events";
+import { connect } from "node:net";
+import { startActorForTest } from "../llm/test-support.ts";
+import { createGatewayActor, type GatewayHandle } from "./actor.ts";
+
+const slowHandle: GatewayHandle = { port: 0 };
 
 const servers = await useTestServers();
 const mesh = await startGatewayMesh(servers);
@@ -49,4 +55,24 @@ test("malformed trace, timeout and idempotency headers are 400", async () => {
   assert.equal((await post("/v1/tenants/get", {}, { "mw-timeout-ms": "-5" })).status, 400);
   assert.equal((await post("/v1/tenants/get", {}, { "idempotency-key": "x".repeat(200) })).status, 400);
   assert.equal((await post("/v1/tenants/get", {}, { traceparent: `00-${"a".repeat(32)}-${"b".repeat(16)}-01`, "idempotency-key": "req-1", "mw-timeout-ms": "2000" })).status, 200);
+});
+
+test("operations: health, readiness, metrics per route and status; a client too slow with its headers is cut off", async () => {
+  assert.equal((await fetch(`${mesh.url}/healthz`)).status, 200);
+  assert.equal((await fetch(`${mesh.url}/readyz`)).status, 200);
+  await post("/v1/tenants/get", {});
+  await post("/v1/nope/nothing", {});
+  const metrics = await (await fetch(`${mesh.url}/metrics`)).text();
+  assert.match(metrics, /gateway_http_requests_total\{route="\/v1\/:actor\/:verb",method="POST",status="200"\} \d+/);
+  assert.match(metrics, /gateway_http_requests_total\{route="\/v1\/:actor\/:verb",method="POST",status="404"\} \d+/);
+
+  const slow = await startActorForTest(createGatewayActor({ port: 0, headersTimeoutMs: 500 }, slowHandle), servers);
+  assert.ok(slow);
+  const socket = connect(slowHandle.port, "127.0.0.1");
+  await once(socket, "connect");
+  socket.write("POST /v1/tenants/get HTTP/1.1\r\nHost: gateway\r\n"); // and never the rest
+  let answer = "";
+  socket.on("data", (chunk: Buffer) => { answer += chunk.toString(); });
+  await once(socket, "close");
+  assert.match(answer, /^HTTP\/1\.1 408/, "Node's headersTimeout answers 408 and closes");
 });
