@@ -55,7 +55,8 @@ export function openAiRoutes(app: Hono<EdgeEnv>, services: GatewayServices): voi
       return c.json(toChatCompletion(result));
     }
 
-    const call = services.mesh.stream(llmContract.requests.complete, input.data, { ...options, decodeChunk });
+    // A client gone before the first chunk cancels the stream too (after it, the SSE abort does).
+    const call = services.mesh.stream(llmContract.requests.complete, input.data, { ...options, decodeChunk, signal: c.req.raw.signal });
     const chunks = call[Symbol.asyncIterator]();
     // Until the first chunk (or the end) the request can still fail with its own status.
     const first = await chunks.next();
