@@ -1,6 +1,6 @@
 # Entry points. Everything installs what is missing: npm packages from the lockfile,
 # and (through sandbox/servers) nats-server and FerretDB built with Go into the user cache.
-.PHONY: install typecheck build test sandbox bench check browser chaos
+.PHONY: install typecheck build test test-python sandbox bench check browser chaos
 
 DURATION ?= 0
 
@@ -26,6 +26,10 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || [ -n "$$CHROME_PATH" ] || \
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "make browser: Chromium is not installed and cannot be installed here (needs root and apt-get); the web view's browser test will be skipped"
+
+# The Python openai package through the gateway (pip installs openai into .meshwork/python: needs the package index).
+test-python: install
+	npx tsx --test sandbox/python/python-sdk.check.ts
 
 # Every actor conforms to the template (sandbox/check); prints each violation and fails.
 check: install

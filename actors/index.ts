@@ -13,6 +13,7 @@ export const actors: Readonly<Record<string, ActorFactory>> = {
   "ai-capacity": async () => (await import("./ai-capacity/actor.ts")).aiCapacityActor,
   llm: async () => (await import("./llm/actor.ts")).llmActor,
   usage: async () => (await import("./usage/actor.ts")).usageActor,
+  gateway: async () => (await import("./gateway/actor.ts")).gatewayActor,
 };
 
 /** The names of every actor, without loading any of them. */

@@ -94,6 +94,11 @@ export const CapacityStatus = z.object({
   requestsAvailable: z.number(),
 });
 
+export const PriceListRequest = z.strictObject({});
+/** The priced models (the only ones leases are granted for), dollars per million tokens, sorted by name. */
+export const PriceList = z.object({ models: z.array(ModelPrice.extend({ model: z.string() })) });
+export type PriceList = z.infer<typeof PriceList>;
+
 export type LeaseRequest = z.input<typeof LeaseRequest>;
 export type LeaseGrant = z.infer<typeof LeaseGrant>;
 export type SettleRequest = z.input<typeof SettleRequest>;
@@ -112,6 +117,8 @@ export const aiCapacityContract = defineContract({
     release: { subject: "ai-capacity.release", input: ReleaseRequest, output: ReleaseResult, mutating: true, role: "lease-holder" },
     signal: { subject: "ai-capacity.signal", input: ProviderSignal, output: ProviderSignalResult, role: "provider-signals" },
     status: { subject: "ai-capacity.status", input: CapacityStatusRequest, output: CapacityStatus },
+    /** The price table: which models can be leased at all (the gateway lists them as /v1/models). */
+    prices: { subject: "ai-capacity.prices", input: PriceListRequest, output: PriceList, tenantless: true },
   },
   events: {},
 });

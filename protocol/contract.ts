@@ -19,6 +19,12 @@ export interface RequestContract<I extends z.ZodType = z.ZodType, O extends z.Zo
   readonly role?: Role;
   /** Tenant accounts import this subject, so a tenant-scoped caller may call it (as its own tenant). */
   readonly tenantFacing?: boolean;
+  /**
+   * The handler may send chunks before its final reply (the wire form is in protocol/llm.ts,
+   * `STREAM_HEADERS`): its actor may answer one request with many messages, and accounts
+   * importing the subject receive them all.
+   */
+  readonly streaming?: boolean;
 }
 
 export interface EventContract<S extends z.ZodType = z.ZodType> {

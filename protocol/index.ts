@@ -7,5 +7,6 @@ export * from "./tenants.ts";
 export * from "./ai-capacity.ts";
 export * from "./llm.ts";
 export * from "./usage.ts";
+export * from "./gateway.ts";
 export * from "./roles.ts";
 export * from "./money.ts";

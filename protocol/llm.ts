@@ -29,6 +29,8 @@ export const CompletionRequest = z.strictObject({
   temperature: z.number().min(0).max(2).default(1),
   /** Every name must be in the tenant's allowedTools. */
   tools: z.array(ToolSpec).max(32).optional(),
+  /** Stream the answer as chunks before the final reply (wire form below); never answered from the cache. */
+  stream: z.boolean().default(false),
 });
 export type CompletionRequest = z.output<typeof CompletionRequest>;
 
@@ -74,10 +76,49 @@ export const UsageEvent = z.object({
 });
 export type UsageEvent = z.output<typeof UsageEvent>;
 
+/**
+ * Streaming (`stream: true`), the wire form. Every message goes to the request's reply subject:
+ *
+ * 1. zero or more **chunks**: header `Mw-Stream-Seq: <n>` (1, 2, 3, ... in order), body
+ *    `CompletionChunk` (`{"content":"..."}`: the next piece of the answer's text). Each chunk
+ *    carries a reply subject, the stream's **control subject**;
+ * 2. exactly one **final message**: the ordinary reply, `CompletionResult` (with `usage` and
+ *    `costUsd`) or an error reply (`Mw-Error`), with header `Mw-Stream-Chunks: <chunks sent>` so
+ *    a caller can tell a lost chunk (core NATS is at most once) from a complete stream.
+ *
+ * **Flow control** (opt in with request header `Mw-Stream-Window: <1..1024>`): at most that many
+ * chunks are sent beyond the last one the caller acknowledged. The caller acknowledges by
+ * publishing `{"ack": <seq>}` to the control subject (responding to a chunk); the runtime's
+ * `streamRequest` acknowledges every half window. A caller that stops acknowledging for
+ * `STREAM_STALL_MS` is taken as gone: the provider call is aborted. `{"cancel": true}` on the
+ * control subject stops the stream at once (the final message is then `TIMEOUT`). Without the
+ * window header chunks are sent as they come and only the deadline ends a stream whose caller
+ * went away. Either way the deadline ends the stream, aborting the provider call; the tokens
+ * the provider streamed until then are charged (prompt + streamed completion tokens, counted
+ * with the model's tokenizer when the provider's final usage never came).
+ */
+export const STREAM_HEADERS = {
+  seq: "Mw-Stream-Seq",
+  window: "Mw-Stream-Window",
+  chunks: "Mw-Stream-Chunks",
+} as const;
+export const MAX_STREAM_WINDOW = 1024;
+/** A windowed stream whose caller acknowledged nothing for this long is stopped. */
+export const STREAM_STALL_MS = 10_000;
+
+export const CompletionChunk = z.object({ content: z.string() });
+export type CompletionChunk = z.output<typeof CompletionChunk>;
+
+export const StreamControl = z.union([
+  z.strictObject({ ack: z.number().int().nonnegative() }),
+  z.strictObject({ cancel: z.literal(true) }),
+]);
+export type StreamControl = z.output<typeof StreamControl>;
+
 export const llmContract = defineContract({
   actor: "llm",
   requests: {
-    complete: { subject: "llm.complete", input: CompletionRequest, output: CompletionResult, tenantFacing: true },
+    complete: { subject: "llm.complete", input: CompletionRequest, output: CompletionResult, tenantFacing: true, streaming: true },
   },
   events: {
     usage: { subject: "events.llm.usage", schema: UsageEvent },

@@ -30,6 +30,8 @@ export const TenantPolicyFields = z.strictObject({
     /** Days any stored AI record of the tenant is kept. */
     retentionDays: z.number().int().min(1).max(365),
   }),
+  /** A suspended tenant's API keys are refused by the gateway (403); absent means active. */
+  suspended: z.boolean().optional(),
 });
 export type TenantPolicyFields = z.infer<typeof TenantPolicyFields>;
 

@@ -36,10 +36,25 @@ export interface WorkContext {
   call<C extends ActorContract>(contract: C): ContextClient<C>;
   /** Calls other actors; propagates tenant, deadline and trace (`call` is the typed form). */
   readonly mesh: ContextMeshClient;
+  /**
+   * For a request of a `streaming` contract that has a reply subject: sends chunks before the
+   * handler's return value, which becomes the final reply (wire form: protocol/llm.ts).
+   */
+  readonly stream?: ReplyStream | undefined;
   /** Counts AI tokens and cost in this process's Prometheus metrics (by tenant, service, model). */
   recordAiUsage(usage: AiUsage): void;
   /** Publishes one of this actor's own events (durable, de-duplicated by event id). */
   publish<E extends EventContract>(event: E, payload: z.input<E["schema"]>, options?: { eventId?: string }): Promise<void>;
+}
+
+/** The sending side of a streamed reply. */
+export interface ReplyStream {
+  /** Sends the next chunk; waits while the caller's window is full; rejects once `signal` aborted. */
+  send(chunk: unknown): Promise<void>;
+  /** Aborted when the caller cancels or goes silent (windowed streams), or at the deadline. */
+  readonly signal: AbortSignal;
+  /** Chunks sent so far. */
+  readonly sent: number;
 }
 
 export interface AiUsage {

@@ -103,6 +103,12 @@ test("mesh creds issue writes every file compose.yaml mounts; each actor's Mongo
   assert.match(await readFile(join(dir, "mongo-llm.env"), "utf8"), /^MONGO_URL=mongodb:\/\/llm:[^@]+@mongo:27017\/llm\?authSource=llm\n$/);
 });
 
+test("only the gateway is published on the host", () => {
+  const published = Object.entries(compose.services).filter(([, service]) => (service as { ports?: unknown[] }).ports?.length).map(([name]) => name);
+  assert.deepEqual(published, ["gateway"]);
+  assert.equal(compose.services.gateway?.environment?.GATEWAY_HOST, "0.0.0.0");
+});
+
 test("the llm actor talks to the test provider unless OPENAI_BASE_URL says otherwise", () => {
   assert.equal(compose.services.llm?.environment?.OPENAI_BASE_URL, "${OPENAI_BASE_URL:-http://provider:8080/v1}");
   assert.ok(compose.services.provider?.command?.includes(compiled("sandbox/provider/main.ts")));

@@ -28,6 +28,9 @@ export function createAiCapacityActor(settings: AiCapacityConfig = parseAiCapaci
       release: finish.release,
       signal: createSignalHandler(settings),
       status: createStatusHandler(policies),
+      prices: async () => ({
+        models: Object.entries(settings.prices).sort(([a], [b]) => a.localeCompare(b)).map(([model, price]) => ({ model, ...price })),
+      }),
     },
     consumers: [createSettlementConsumer(settings)],
     limits: { maxInFlight: 64 },

@@ -9,6 +9,7 @@ import { countPromptTokens } from "./prompt-tokens.ts";
 import { isDegradation } from "./provider-errors.ts";
 import { storeEvaluationSample } from "./records.ts";
 import { requestHash } from "./request-hash.ts";
+import { streamComplete } from "./stream-complete.ts";
 import { publishUsage } from "./usage-event.ts";
 
 export interface LlmServices extends AttemptServices {
@@ -26,6 +27,7 @@ const DAY_MS = 86_400_000;
  */
 export function createCompleteHandler(services: LlmServices) {
   return async function complete(request: CompletionRequest, context: WorkContext): Promise<CompletionResult> {
+    if (request.stream) return streamComplete(services, request, context);
     const started = performance.now();
     const elapsed = () => performance.now() - started;
     const service = request.service ?? (context.callerService || "unknown");

@@ -21,7 +21,7 @@ export function createProviderClient(baseURL: string, apiKey: string): OpenAI {
   return new OpenAI({ baseURL, apiKey: apiKey || "not-set", maxRetries: 0, logLevel: "off" });
 }
 
-function toChatParams(request: CompletionRequest, model: string): OpenAI.Chat.ChatCompletionCreateParamsNonStreaming {
+export function toChatParams(request: CompletionRequest, model: string): OpenAI.Chat.ChatCompletionCreateParamsNonStreaming {
   const tools = request.tools?.map((tool): OpenAI.Chat.ChatCompletionTool => ({
     type: "function",
     function: {

@@ -6,6 +6,7 @@ import type { CallOptions, MeshClient } from "../client/mesh-client.ts";
 import type { CallerIdentity } from "../auth/caller-identity.ts";
 import { MeshError } from "../errors.ts";
 import type { RequestMeta } from "../request/request-headers.ts";
+import type { ReplyStreamSender } from "../request/reply-stream.ts";
 import type { ActorStore, AiUsage, ContextCallOptions, ContextClient, ContextMeshClient, WorkContext } from "../types.ts";
 
 /** Calls made through `context.mesh` give each attempt this share of the time left, and at least MIN_ATTEMPT_MS. */
@@ -42,8 +43,11 @@ export class Work implements WorkContext {
   #controller: AbortController | undefined;
   #timer: NodeJS.Timeout | undefined;
   #mesh: ContextMeshClient | undefined;
+  #openStream: ((deadlineSignal: AbortSignal) => ReplyStreamSender) | undefined;
+  #stream: ReplyStreamSender | undefined;
 
-  constructor(environment: ActorEnvironment, meta: RequestMeta, subject: string) {
+  constructor(environment: ActorEnvironment, meta: RequestMeta, subject: string, openStream?: (deadlineSignal: AbortSignal) => ReplyStreamSender) {
+    this.#openStream = openStream;
     this.#environment = environment;
     this.#subject = subject;
     this.tenant = meta.tenant;
@@ -108,6 +112,17 @@ export class Work implements WorkContext {
     };
   }
 
+  /** Opened on first use, for requests of streaming contracts only. */
+  get stream(): ReplyStreamSender | undefined {
+    if (!this.#stream && this.#openStream) this.#stream = this.#openStream(this.signal);
+    return this.#stream;
+  }
+
+  /** Chunks the handler streamed (0 when it streamed none). */
+  get chunksSent(): number {
+    return this.#stream?.sent ?? 0;
+  }
+
   recordAiUsage(usage: AiUsage): void {
     this.#environment.recordAiUsage(this.tenant, usage);
   }
@@ -125,6 +140,7 @@ export class Work implements WorkContext {
   /** Clears the deadline timer once the work is done. */
   finish(): void {
     if (this.#timer) clearTimeout(this.#timer);
+    this.#stream?.close();
   }
 
 }

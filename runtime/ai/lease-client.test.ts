@@ -42,6 +42,7 @@ const standIn = defineActor({
     },
     signal: async () => { throw new MeshError("BAD_REQUEST", "not used"); },
     status: async () => { throw new MeshError("BAD_REQUEST", "not used"); },
+    prices: async () => { throw new MeshError("BAD_REQUEST", "not used"); },
   },
 });
 

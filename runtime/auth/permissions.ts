@@ -13,6 +13,19 @@ export interface SubjectPermissions {
   readonly subscribe: readonly string[];
   /** May answer the requests it receives (reply subjects granted per message by the server). */
   readonly respond: boolean;
+  /**
+   * Messages it may send to one received reply subject (default 1): more for an actor that
+   * streams replies (`streaming` requests) or acknowledges a stream's chunks (it calls one).
+   */
+  readonly maxResponses?: number;
+}
+
+/** Responses one streamed request may get: chunks plus the final reply (a 100k-token answer streams in fewer). */
+export const MAX_STREAM_RESPONSES = 100_000;
+
+/** The request subjects answered with a stream, which accounts import as streams. */
+export function streamingSubjects(contracts: readonly ActorContract[]): string[] {
+  return contracts.flatMap((contract) => Object.values(contract.requests)).filter((request) => request.streaming).map((request) => request.subject);
 }
 
 /** Every user's replies arrive under its own inbox prefix, so no user can read another's. */
@@ -68,7 +81,8 @@ export function actorPermissions(definition: ActorDefinition): SubjectPermission
     publish.add(`$JS.ACK.${stream}.${durable}.>`);
   }
   const discovery = ["PING", "INFO", "STATS"].flatMap((verb) => [`$SRV.${verb}`, `$SRV.${verb}.${name}`, `$SRV.${verb}.${name}.>`]);
-  return { publish: [...publish], subscribe: [...requests, ...discovery, `${inbox}.>`], respond: true };
+  const streams = streamingSubjects([definition.contract, ...(definition.calls ?? [])]).length > 0;
+  return { publish: [...publish], subscribe: [...requests, ...discovery, `${inbox}.>`], respond: true, ...(streams ? { maxResponses: MAX_STREAM_RESPONSES } : {}) };
 }
 
 /** A caller that is not an actor: exactly the request subjects it is granted, and its inbox. */

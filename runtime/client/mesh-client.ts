@@ -6,6 +6,7 @@ import { HEADERS } from "../../protocol/headers.ts";
 import { MeshError, isMeshError } from "../errors.ts";
 import { retryDelayMs } from "../resilience/retry.ts";
 import { ReplyInbox } from "./reply-inbox.ts";
+import { DEFAULT_STREAM_WINDOW, openStreamCall, type StreamCall } from "./stream-request.ts";
 import { traceClientRequest, tracingEnabled } from "../observability/tracing.ts";
 
 /** Waits between attempts without a retryAfterMs hint: 50, 100, 200 ... ms (before jitter). */
@@ -40,7 +41,7 @@ export interface MeshClientOptions {
 const decoder = new TextDecoder();
 
 /** A reply that is not JSON (a foreign responder on the subject) is INTERNAL, never a SyntaxError. */
-function decodeReply(msg: Msg): unknown {
+export function decodeReply(msg: Msg): unknown {
   try {
     return decodeReplyBody(msg);
   } catch (error) {
@@ -128,6 +129,27 @@ export class MeshClient {
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
     }
+  }
+
+  /**
+   * A request whose reply is streamed (contracts with `streaming`, wire form in protocol/llm.ts):
+   * iterate the chunks, then await `result`. One attempt, no retries: chunks already handed out
+   * cannot be taken back. `window` bounds the chunks in flight (default 64;
+   * 0 for callers outside the mesh account, whose acknowledgements cannot reach the responder).
+   */
+  stream<R extends RequestContract, Chunk>(contract: R, input: z.input<R["input"]>, options: CallOptions & { window?: number; decodeChunk: (data: Uint8Array) => Chunk }): StreamCall<Chunk, z.output<R["output"]>> {
+    const deadline = options.deadline ?? Date.now() + (options.timeoutMs ?? this.#options.defaultTimeoutMs);
+    return openStreamCall({
+      nc: this.#nc,
+      subject: contract.subject,
+      payload: Buffer.from(JSON.stringify(input)),
+      headers: this.#headersFor(options, deadline),
+      deadline,
+      window: options.window ?? DEFAULT_STREAM_WINDOW,
+      signal: options.signal,
+      decodeFinal: (msg) => decodeReply(msg) as z.output<R["output"]>,
+      decodeChunk: options.decodeChunk,
+    });
   }
 
   /**

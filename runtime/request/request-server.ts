@@ -12,6 +12,9 @@ import { readRequestMeta, type RequestMeta } from "./request-headers.ts";
 import { assertMayActFor } from "../auth/caller-identity.ts";
 import { classifyThrown } from "../pipeline/classify.ts";
 import { decodePayload, describeIssues } from "../pipeline/decode.ts";
+import { parseStreamWindow, ReplyStreamSender } from "./reply-stream.ts";
+import { STREAM_HEADERS } from "../../protocol/llm.ts";
+import { headers as natsHeaders, Match } from "@nats-io/nats-core";
 import type { IdempotentRunner } from "./idempotent-runner.ts";
 import { traceServerRequest, tracingEnabled } from "../observability/tracing.ts";
 
@@ -90,7 +93,7 @@ export function startRequestServer(options: {
   }
 
   /** Answers the request; returns the error code it answered with (for the trace), if any. */
-  function reply(msg: Msg, endpoint: Endpoint, started: number, deadline: number, result: { data: unknown } | { error: MeshError }): string | undefined {
+  function reply(msg: Msg, endpoint: Endpoint, started: number, deadline: number, result: { data: unknown } | { error: MeshError }, chunksSent = 0): string | undefined {
     const durationMs = performance.now() - started;
     if ("error" in result) {
       endpoint.stats.record(durationMs, result.error.code);
@@ -104,7 +107,12 @@ export function startRequestServer(options: {
     if (Date.now() >= deadline) return code; // the caller has given up: no reply at or after the deadline
     if ("error" in result) {
       const { payload, headers } = encodeError(result.error);
+      if (endpoint.contract.streaming) headers.set(STREAM_HEADERS.chunks, String(chunksSent));
       msg.respond(payload, { headers });
+    } else if (endpoint.contract.streaming) {
+      const headers = natsHeaders();
+      headers.set(STREAM_HEADERS.chunks, String(chunksSent));
+      msg.respond(encodeData(result.data), { headers });
     } else {
       msg.respond(encodeData(result.data));
     }
@@ -114,7 +122,10 @@ export function startRequestServer(options: {
   async function execute(msg: Msg, endpoint: Endpoint, meta: RequestMeta, started: number): Promise<string | undefined> {
     // Queued behind the in-flight bound past its deadline: the caller has stopped waiting, so the work is not started.
     if (Date.now() >= meta.deadline) return reply(msg, endpoint, started, meta.deadline, { error: EXPIRED_IN_QUEUE });
-    const work = new Work(environment, meta, endpoint.contract.subject);
+    const replyTo = msg.reply;
+    const work = new Work(environment, meta, endpoint.contract.subject, endpoint.contract.streaming && replyTo
+      ? (deadlineSignal) => new ReplyStreamSender({ nc, replyTo, window: parseStreamWindow(msg.headers?.get(STREAM_HEADERS.window, Match.IgnoreCase) ?? ""), deadlineSignal })
+      : undefined);
     active.add(work);
     try {
       const decoded = decodePayload(endpoint.contract.input, msg.data, EMPTY_INPUT);
@@ -124,12 +135,12 @@ export function startRequestServer(options: {
       const data = endpoint.contract.mutating && meta.idempotencyKey
         ? await idempotency.run({ work, subject: endpoint.contract.subject, key: meta.idempotencyKey, body: decoded.body, run: () => runHandler(endpoint, decoded.value, work) })
         : await runHandler(endpoint, decoded.value, work);
-      return reply(msg, endpoint, started, meta.deadline, { data });
+      return reply(msg, endpoint, started, meta.deadline, { data }, work.chunksSent);
     } catch (thrown) {
       const failure = classifyThrown(thrown);
       // The detail of an internal failure (a store guard, a publisher, a bug) is for the log only.
       if (failure.error.code === "INTERNAL") work.log.error({ err: failure.error.cause ?? failure.error, detail: failure.error.message }, "request failed");
-      return reply(msg, endpoint, started, meta.deadline, { error: failure.reply });
+      return reply(msg, endpoint, started, meta.deadline, { error: failure.reply }, work.chunksSent);
     } finally {
       active.delete(work);
       work.finish();

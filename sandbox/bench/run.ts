@@ -1,7 +1,7 @@
 /**
  * `make bench`: starts one NATS and one MongoDB-protocol server, runs every scenario against
  * them, prints the table and writes `.meshwork/bench.json`. Reports; never asserts.
- * `--only rr,events` runs a subset (rr, events, peers, leases, llm, usage, tenants, replicas).
+ * `--only rr,events` runs a subset (rr, events, peers, leases, llm, usage, tenants, gateway, replicas).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { figureEntries, formatFigures, type Figure } from "./figures.ts";
 import { benchEntries, formatTable, type Comparison } from "./report.ts";
 import { benchEvents } from "./scenario-events.ts";
 import { benchLeases } from "./scenario-leases.ts";
+import { benchGateway } from "./scenario-gateway.ts";
 import { benchLlm } from "./scenario-llm.ts";
 import { benchReplicas } from "./scenario-replicas.ts";
 import { benchPeers } from "./scenario-peers.ts";
@@ -29,6 +30,7 @@ const USAGE_LOAD = { backlog: 10_000, drainRounds: 3, seeded: 200_000, report: {
 const TENANT_LOAD = {
   get: { concurrency: 16, warmupMs: 1000, measureMs: 4000 }, getRounds: 3, putConcurrency: 16, few: 10, many: 10_000, putBaseline: 1_000, putRounds: 3,
 };
+const GATEWAY_LOAD = { http: { concurrency: 16, warmupMs: 1000, measureMs: 4000 }, llm: { concurrency: 4, warmupMs: 1000, measureMs: 4000 } };
 const REPLICA_LOAD = { requests: 10_000, concurrency: 16, starts: 3 };
 const PEER_LOAD = { echo: { concurrency: 64, warmupMs: 500, measureMs: 2000 }, rounds: 3, scaling: { replicas: [1, 2, 4], callersPerReplica: 10, warmupMs: 1000, measureMs: 3000 } };
 const EVENT_LOAD = { publish: { concurrency: 64, warmupMs: 500, measureMs: 3000 }, warmupMs: 500, measureMs: 3000, maxPacedRate: 2000, backlog: 60_000, drainRounds: 5 };
@@ -59,6 +61,7 @@ const SCENARIOS: readonly Scenario[] = [
   { key: "llm", title: "(f) llm: direct openai SDK calls, then llm.complete", run: async (env) => [await benchLlm(env, LLM_LOAD, LLM_ROUNDS)] },
   { key: "usage", title: "(g) usage: drain and report with little stored, then with 200,000 more events of the tenant", run: (env) => benchUsage(env, USAGE_LOAD) },
   { key: "tenants", title: "(h/i) tenant growth: tenants.get with 10 vs 10,000 stored, putting 1,000 vs 10,000", run: (env) => benchTenantGrowth(env, TENANT_LOAD, progress) },
+  { key: "gateway", title: "(j/k/l) the HTTP edge: bare Hono and Fastify servers, then the gateway; completions direct and through the gateway; first chunk of a stream", run: (env) => benchGateway(env, GATEWAY_LOAD) },
   { key: "replicas", title: "(r) replicas: a Moleculer node, then each actor's compiled replica (memory idle and after 10,000 requests; start-up compiled and under tsx)", run: (env) => benchReplicas(env, REPLICA_LOAD) },
 ];
 

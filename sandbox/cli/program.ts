@@ -7,6 +7,7 @@ import { traceCommand } from "./trace-command.ts";
 import { diagnoseCommand } from "./diagnose-command.ts";
 import { k8sSecretsCommand } from "./k8s-secrets-command.ts";
 import { CliError, type CliIo } from "./cli-io.ts";
+import { keysCommand } from "./keys-command.ts";
 import { newCommand } from "./new-command.ts";
 import { reqCommand, type ReqOptions } from "./req-command.ts";
 import { scaleCommand } from "./scale-command.ts";
@@ -14,7 +15,7 @@ import { statusCommand } from "./status-command.ts";
 
 function buildProgram(io: CliIo, done: (code: number) => void): Command {
   const program = new Command("mesh")
-    .description("operate a Meshwork mesh: status, scaling, requests, dead letters, new actors, template checks")
+    .description("operate a Meshwork mesh: status, scaling, requests, dead letters, API keys, new actors, template checks")
     .option("-s, --server <url>", "NATS server (default: NATS_URL, else .meshwork/sandbox.env of a running sandbox)")
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
@@ -54,6 +55,28 @@ function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .action(async (name: string) => {
       done(await newCommand(io, name));
     });
+
+  const keys = program.command("keys")
+    .description("tenant API keys of the HTTP gateway: stored hashed, shown once, listed by prefix");
+  keys.command("create")
+    .description("a new API key for the tenant (printed once)")
+    .argument("<tenant>", "tenant id, e.g. acme")
+    .option("--label <label>", "a name for the key")
+    .action(async (tenant: string, options: { label?: string }) => done(await keysCommand(io, { kind: "create", tenant, label: options.label }, server())));
+  keys.command("ls")
+    .description("the tenant's keys: prefix, label, created, revoked")
+    .argument("<tenant>", "tenant id")
+    .action(async (tenant: string) => done(await keysCommand(io, { kind: "ls", tenant }, server())));
+  keys.command("revoke")
+    .description("revoke a key by its prefix (the gateway refuses it within its key cache time, 5 s)")
+    .argument("<tenant>", "tenant id")
+    .argument("<prefix>", "the key's prefix, e.g. mw_Ab12Cd34")
+    .action(async (tenant: string, prefix: string) => done(await keysCommand(io, { kind: "revoke", tenant, prefix }, server())));
+  keys.command("rotate")
+    .description("a new key with the old one's label; the old one is revoked")
+    .argument("<tenant>", "tenant id")
+    .argument("<prefix>", "the old key's prefix")
+    .action(async (tenant: string, prefix: string) => done(await keysCommand(io, { kind: "rotate", tenant, prefix }, server())));
 
   const creds = program.command("creds")
     .description("NATS credentials of the mesh: operator, one user per actor (permissions from its definition), services, tenants")

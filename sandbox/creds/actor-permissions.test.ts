@@ -26,6 +26,11 @@ const OUTSIDE: Record<string, { publish: string[]; subscribe: Array<[string, str
     publish: ["ai-capacity.settle", "events.llm.usage", "$JS.API.STREAM.DELETE.EVENTS_LLM", "$JS.API.CONSUMER.MSG.NEXT.EVENTS_LLM.someone-else"],
     subscribe: [["llm.complete"], ["tenants.get", "tenants"]],
   },
+  gateway: {
+    // A trusted caller with no role: tenant admin, leases and provider signals stay out of reach.
+    publish: ["tenants.put", "ai-capacity.lease", "ai-capacity.signal", "events.llm.usage", "gateway.other"],
+    subscribe: [["gateway.create-key", "other-group"], ["llm.complete", "llm"], ["_INBOX.llm.x"]],
+  },
 };
 
 test("the table names every actor of the mesh", () => {

@@ -7,7 +7,7 @@ import type { ActorContract } from "../../protocol/contract.ts";
 import { ROLES } from "../../protocol/roles.ts";
 import type { ActorDefinition } from "../../runtime/index.ts";
 import { IDENTITY_TAGS } from "../../runtime/auth/caller-identity.ts";
-import { actorPermissions, callableSubjects, callerPermissions, tenantFacingSubjects, type SubjectPermissions } from "../../runtime/auth/permissions.ts";
+import { actorPermissions, callableSubjects, callerPermissions, streamingSubjects, tenantFacingSubjects, type SubjectPermissions } from "../../runtime/auth/permissions.ts";
 import type { Grants } from "./grants.ts";
 
 export const MESH_ACCOUNT = "mesh";
@@ -38,6 +38,8 @@ export interface PlannedAccount {
   readonly exports: readonly string[];
   /** Request subjects imported from the mesh account, with the caller's identity shared. */
   readonly imports: readonly string[];
+  /** Exported subjects answered with a stream of messages (response type Stream). */
+  readonly streaming?: readonly string[];
 }
 
 export interface IdentityPlan {
@@ -60,7 +62,7 @@ export function planIdentities(actors: Readonly<Record<string, ActorDefinition>>
   };
   const accounts: PlannedAccount[] = [
     { name: SYSTEM_ACCOUNT, jetstream: false, exports: [], imports: [] },
-    { name: MESH_ACCOUNT, jetstream: true, exports: allRequests, imports: [] },
+    { name: MESH_ACCOUNT, jetstream: true, exports: allRequests, imports: [], streaming: streamingSubjects(contracts) },
     { name: SERVICES_ACCOUNT, jetstream: false, exports: [], imports: allRequests },
     ...grants.tenants.map((tenant) => ({ name: tenantAccount(tenant), jetstream: false, exports: [], imports: tenantFacingSubjects(contracts) })),
   ];

@@ -35,7 +35,9 @@ export function userKeyName(user: PlannedUser): string {
 function accountClaims(account: PlannedAccount, mesh: KeyPair, revocations: Record<string, number>): Partial<Account> {
   return {
     limits: account.jetstream ? { ...UNLIMITED, ...JETSTREAM_UNLIMITED } : UNLIMITED,
-    exports: account.exports.map((subject) => ({ name: subject, subject, type: "service" as const })),
+    exports: account.exports.map((subject) => ({
+      name: subject, subject, type: "service" as const, ...(account.streaming?.includes(subject) ? { response_type: "Stream" as const } : {}),
+    })),
     imports: account.imports.map((subject) => ({ name: subject, subject, type: "service" as const, account: mesh.getPublicKey(), share: true })),
     revocations,
   };
@@ -48,7 +50,7 @@ function userClaims(user: PlannedUser): Partial<User> {
     ...claims,
     pub: { allow: [...user.permissions.publish], deny: [] },
     sub: { allow: [...user.permissions.subscribe], deny: [] },
-    ...(user.permissions.respond ? { resp: { max: 1, ttl: RESPONSE_WINDOW_NS } } : {}),
+    ...(user.permissions.respond ? { resp: { max: user.permissions.maxResponses ?? 1, ttl: RESPONSE_WINDOW_NS } } : {}),
   };
 }
 

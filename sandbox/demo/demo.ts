@@ -36,7 +36,7 @@ export async function startDemo(sandbox: Sandbox, options: DemoOptions = {}): Pr
     }
   }
   const measurements = new Measurements();
-  const traffic = startDemoTraffic({ nc: sandbox.nc, actors, tenants, measurements, intensity: options.intensity, only: options.services });
+  const traffic = startDemoTraffic({ nc: sandbox.nc, actors, tenants, measurements, intensity: options.intensity, only: options.services, gateway: sandbox.gateway });
   const observer = observeMesh(sandbox.nc);
   const started = Date.now();
   return {

@@ -1,4 +1,6 @@
 import type { NatsConnection } from "@nats-io/nats-core";
+import OpenAI from "openai";
+import { ErrorCode } from "../../protocol/errors.ts";
 import type { z } from "zod";
 import { aiCapacityContract, CapacityStatus } from "../../protocol/ai-capacity.ts";
 import type { RequestContract } from "../../protocol/contract.ts";
@@ -12,7 +14,10 @@ import type { Measurements } from "./measurements.ts";
 const TOPICS = ["a late delivery", "a refund for a broken kettle", "changing the billing address", "an invoice in euros", "a password reset", "the API rate limits", "exporting a report", "a duplicate charge"];
 const FAQ = ["What are your opening hours?", "How do I reset my password?", "Where is my invoice?", "How do I cancel my plan?"];
 
-type Call = (mesh: Caller, tenant: DemoTenant, tick: number) => Promise<void>;
+type Call = (mesh: Caller, tenant: DemoTenant, tick: number, edge: EdgeClients) => Promise<void>;
+
+/** The openai SDK pointed at the gateway with each tenant's demo key. */
+type EdgeClients = ReadonlyMap<string, OpenAI>;
 
 interface ServiceSpec {
   readonly name: string;
@@ -60,6 +65,27 @@ function services(latest: { capacity: Map<string, CapacityReading>; usage: Map<s
       },
     },
     {
+      // Through the HTTP edge with the official openai SDK, as an outside customer would call.
+      name: "edge-chat", needs: ["gateway", "llm"], everyMs: 1200,
+      async call(_mesh, tenant, tick, edge) {
+        const client = edge.get(tenant.id);
+        if (!client) return;
+        const started = performance.now();
+        const record = (code: ErrorCode | "OK") => measurements.record({ actor: "gateway", tenant: tenant.id, service: "edge-chat", durationMs: performance.now() - started, code });
+        try {
+          const completion = await client.chat.completions.create({
+            model: "gpt-4o-mini", max_tokens: 32, messages: [{ role: "user", content: `Edge question ${tick}: ${FAQ[tick % FAQ.length]!}` }],
+          });
+          record("OK");
+          const costUsd = (completion as { meshwork?: { costUsd?: number } }).meshwork?.costUsd ?? 0;
+          measurements.recordAi(tenant.id, { promptTokens: completion.usage?.prompt_tokens ?? 0, completionTokens: completion.usage?.completion_tokens ?? 0, costUsd, cached: false });
+        } catch (error) {
+          const code = error instanceof OpenAI.APIError ? ErrorCode.safeParse(error.code) : undefined;
+          record(code?.success ? code.data : "UNAVAILABLE");
+        }
+      },
+    },
+    {
       name: "admin-portal", needs: ["tenants"], everyMs: 500,
       async call(mesh, tenant) {
         await mesh.request(tenantsContract.requests.get, {}, tenant);
@@ -92,6 +118,8 @@ export interface DemoTrafficOptions {
   readonly intensity?: number;
   /** Limit the simulated services to these names. */
   readonly only?: readonly string[];
+  /** The sandbox's gateway and demo keys: services calling over HTTP use them. */
+  readonly gateway?: { readonly url: string; readonly keys: Readonly<Record<string, string>> } | undefined;
 }
 
 export interface DemoTraffic extends LatestReadings {
@@ -114,6 +142,8 @@ export function startDemoTraffic(options: DemoTrafficOptions): DemoTraffic {
   const active = services(latest, measurements).filter((s) =>
     s.needs.every((actor) => options.actors.includes(actor)) && (!options.only || options.only.includes(s.name)));
   const inFlight = new Set<Promise<void>>();
+  const edge: EdgeClients = new Map(Object.entries(options.gateway?.keys ?? {}).map(([tenant, apiKey]) =>
+    [tenant, new OpenAI({ baseURL: `${options.gateway!.url}/v1`, apiKey, maxRetries: 0, timeout: 15_000 })]));
   const clients: MeshClient[] = [];
   const timers = active.map((service) => {
     const client = new MeshClient(nc, { service: service.name, maxAttempts: 1 });
@@ -138,7 +168,7 @@ export function startDemoTraffic(options: DemoTrafficOptions): DemoTraffic {
     return setInterval(() => {
       if (running >= MAX_IN_FLIGHT || tenants.length === 0) return;
       const tenant = tenants[tick % tenants.length]!;
-      const call = service.call(caller, tenant, Math.floor(tick / tenants.length));
+      const call = service.call(caller, tenant, Math.floor(tick / tenants.length), edge);
       tick++;
       running++;
       const settled = call.catch(() => {}).finally(() => {

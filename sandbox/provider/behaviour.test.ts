@@ -137,9 +137,10 @@ test("stats count requests by model and replies by status; reset clears them", a
     byModel: { "gpt-4o-mini": 1, "gpt-4o": 3, nope: 1 },
     byStatus: { "200": 2, "404": 1, "400": 1, "429": 1 },
     hanging: 0,
+    streams: { completed: 0, abandoned: 0 },
   });
   await provider.reset();
-  assert.deepEqual(await provider.stats(), { requests: 0, byModel: {}, byStatus: {}, hanging: 0 });
+  assert.deepEqual(await provider.stats(), { requests: 0, byModel: {}, byStatus: {}, hanging: 0, streams: { completed: 0, abandoned: 0 } });
   assert.equal((await provider.behaviour()).byModel["gpt-4o"], undefined);
 });
 

@@ -17,6 +17,8 @@ export const ModelBehaviour = z.strictObject({
   insufficientQuota: z.boolean(),
   /** Accept requests and answer none until the behaviour changes or the provider stops. */
   hang: z.boolean(),
+  /** With `stream: true`: the wait before each content chunk after the first (a stream a client can stop mid-way). */
+  chunkDelayMs: z.number().int().nonnegative().max(60_000),
 });
 export type ModelBehaviour = z.infer<typeof ModelBehaviour>;
 
@@ -36,6 +38,7 @@ export const DEFAULT_BEHAVIOUR: ModelBehaviour = Object.freeze({
   rateLimited: null,
   insufficientQuota: false,
   hang: false,
+  chunkDelayMs: 0,
 });
 
 export interface BehaviourSnapshot {

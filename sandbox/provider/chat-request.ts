@@ -40,6 +40,7 @@ export const ChatCompletionRequest = z.looseObject({
   tools: z.array(Tool).optional(),
   tool_choice: ToolChoice.optional(),
   stream: z.boolean().nullable().optional(),
+  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
 });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 export type ChatMessage = z.infer<typeof Message>;
@@ -65,8 +66,8 @@ export function parseChatRequest(body: unknown): ChatCompletionRequest {
   const parsed = ChatCompletionRequest.safeParse(body);
   if (!parsed.success) throw toInvalidRequest(body, parsed.error.issues[0]);
   const request = parsed.data;
-  if (request.stream === true) {
-    throw invalidRequest("Streaming is not supported by the test provider: omit `stream` or set it to false.", "unsupported_value", "stream");
+  if (request.stream_options && request.stream !== true) {
+    throw invalidRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "invalid_value", "stream_options");
   }
   checkToolChoice(request);
   return request;

@@ -3,6 +3,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { BehaviourStore, ModelBehaviour } from "./behaviour.ts";
 import { parseChatRequest } from "./chat-request.ts";
 import { buildCompletion, type ChatCompletion } from "./completion.ts";
+import type { StreamOptions } from "./completion-stream.ts";
 import { readJsonBody } from "./http-io.ts";
 import { insufficientQuota, modelNotFound, rateLimitExceeded, serverError } from "./openai-errors.ts";
 import type { StatsCounter } from "./stats.ts";
@@ -17,7 +18,13 @@ export interface CompletionsContext {
  * model in this order: hang, latency, insufficient quota, rate limit, error rate.
  * Throws OpenAIHttpError for error replies and an AbortError when `signal` aborts.
  */
-export async function handleCompletion(context: CompletionsContext, request: IncomingMessage, signal: AbortSignal): Promise<ChatCompletion> {
+export interface CompletionAnswer {
+  readonly completion: ChatCompletion;
+  /** Set when the request asked for `stream: true`: how to stream it. */
+  readonly stream: StreamOptions | undefined;
+}
+
+export async function handleCompletion(context: CompletionsContext, request: IncomingMessage, signal: AbortSignal): Promise<CompletionAnswer> {
   const { behaviour, stats } = context;
   stats.received();
   const body = await readJsonBody(request);
@@ -30,7 +37,10 @@ export async function handleCompletion(context: CompletionsContext, request: Inc
   const latencyMs = behaviour.forModel(chat.model).latencyMs;
   if (latencyMs > 0) await delay(latencyMs, undefined, { signal });
   throwInjectedFailure(context, chat.model, behaviour.forModel(chat.model));
-  return buildCompletion(chat);
+  const stream = chat.stream === true
+    ? { includeUsage: chat.stream_options?.include_usage === true, chunkDelayMs: behaviour.forModel(chat.model).chunkDelayMs }
+    : undefined;
+  return { completion: buildCompletion(chat), stream };
 }
 
 async function waitWhileHanging({ behaviour, stats }: CompletionsContext, model: string, signal: AbortSignal): Promise<void> {

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { ADMIN_ROUTES, handleAdmin } from "./admin-routes.ts";
 import { BehaviourStore } from "./behaviour.ts";
+import { writeCompletionStream } from "./completion-stream.ts";
 import { handleCompletion } from "./completions-route.ts";
 import { requestSignal, sendJson } from "./http-io.ts";
 import { invalidRequest, modelNotFound, OpenAIHttpError, serverError } from "./openai-errors.ts";
@@ -63,8 +64,8 @@ export class ProviderServer {
     const path = new URL(request.url ?? "/", "http://provider").pathname.replace(/\/+$/, "");
     const isCompletion = path === "/v1/chat/completions";
     try {
+      if (isCompletion && method === "POST") return await this.#complete(request, response);
       const body = await this.#route(method, path, request, response);
-      if (isCompletion) this.stats.replied(200);
       sendJson(response, 200, body);
     } catch (error) {
       if (isAbort(error)) return;
@@ -75,10 +76,16 @@ export class ProviderServer {
     }
   }
 
+  async #complete(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const signal = requestSignal(response, this.#stopping.signal);
+    const { completion, stream } = await handleCompletion(this, request, signal);
+    this.stats.replied(200);
+    if (!stream) return sendJson(response, 200, completion);
+    const finished = await writeCompletionStream(response, completion, stream, signal);
+    this.stats.streamEnded(finished);
+  }
+
   async #route(method: string, path: string, request: IncomingMessage, response: ServerResponse): Promise<unknown> {
-    if (path === "/v1/chat/completions" && method === "POST") {
-      return handleCompletion(this, request, requestSignal(response, this.#stopping.signal));
-    }
     if (path === "/v1/models" && method === "GET") {
       return { object: "list", data: this.behaviour.models.map((id) => this.#model(id)) };
     }

@@ -9,6 +9,8 @@ export interface ProviderStats {
   readonly byStatus: Readonly<Record<string, number>>;
   /** Completion requests being held by `hang` right now (not cleared by a reset). */
   readonly hanging: number;
+  /** Streamed replies (`stream: true`) by how they ended: every chunk sent, or the client gone first. */
+  readonly streams: { readonly completed: number; readonly abandoned: number };
 }
 
 function increment(counts: Record<string, number>, key: string): void {
@@ -20,6 +22,8 @@ export class StatsCounter {
   #byModel: Record<string, number> = {};
   #byStatus: Record<string, number> = {};
   #hanging = 0;
+  #streams = { completed: 0, abandoned: 0 };
+  readonly #streamChanges = new EventEmitter().setMaxListeners(0);
   /** Per model, how many requests reached the error-rate check; makes the error spread exact. */
   #errorRateSeen = new Map<string, number>();
   readonly #hangChanges = new EventEmitter().setMaxListeners(0);
@@ -34,6 +38,17 @@ export class StatsCounter {
 
   replied(status: number): void {
     increment(this.#byStatus, String(status));
+  }
+
+  streamEnded(completed: boolean): void {
+    if (completed) this.#streams.completed += 1;
+    else this.#streams.abandoned += 1;
+    this.#streamChanges.emit("change");
+  }
+
+  /** Resolves once at least `count` streams ended with the client gone. */
+  async untilStreamsAbandoned(count: number, signal?: AbortSignal): Promise<void> {
+    while (this.#streams.abandoned < count) await once(this.#streamChanges, "change", signal ? { signal } : {});
   }
 
   hangStarted(): void {
@@ -63,9 +78,10 @@ export class StatsCounter {
     this.#byModel = {};
     this.#byStatus = {};
     this.#errorRateSeen.clear();
+    this.#streams = { completed: 0, abandoned: 0 };
   }
 
   snapshot(): ProviderStats {
-    return { requests: this.#requests, byModel: { ...this.#byModel }, byStatus: { ...this.#byStatus }, hanging: this.#hanging };
+    return { requests: this.#requests, byModel: { ...this.#byModel }, byStatus: { ...this.#byStatus }, hanging: this.#hanging, streams: { ...this.#streams } };
   }
 }

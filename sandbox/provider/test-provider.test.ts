@@ -134,7 +134,7 @@ test("malformed bodies get 400 invalid_request_error with a code and param", asy
     [{ model: "gpt-4o", messages: [{ role: "robot", content: "hi" }] }, "messages[0].role", "invalid_value"],
     [{ ...ask("hi"), max_tokens: 0 }, "max_tokens", "invalid_value"],
     [{ ...ask("hi"), temperature: "hot" }, "temperature", "invalid_value"],
-    [{ ...ask("hi"), stream: true }, "stream", "unsupported_value"],
+    [{ ...ask("hi"), stream_options: { include_usage: true } }, "stream_options", "invalid_value"],
   ];
   for (const [body, param, code] of cases) {
     const error = await rejectionOf(client.chat.completions.create(body as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming));

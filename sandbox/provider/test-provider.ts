@@ -30,6 +30,8 @@ export interface TestProvider extends ProviderAdmin {
    * (0 after a client gave up on a hung request: its departure is seen asynchronously).
    */
   untilHanging(count: number, signal?: AbortSignal): Promise<void>;
+  /** In-process only: resolves once at least `count` streamed replies ended with their client gone. */
+  untilStreamsAbandoned(count: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** Starts an OpenAI-compatible test provider; its control methods go through the HTTP admin API. */
@@ -43,5 +45,6 @@ export async function startTestProvider(options: TestProviderOptions = {}): Prom
     url,
     stop: () => server.stop(),
     untilHanging: (count, signal) => server.stats.untilHanging(count, signal),
+    untilStreamsAbandoned: (count, signal) => server.stats.untilStreamsAbandoned(count, signal),
   };
 }

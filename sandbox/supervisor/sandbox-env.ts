@@ -24,6 +24,9 @@ export interface SandboxEnv {
   readonly MESHWORK_SCALE_SUBJECT: string;
   /** The web view and OTLP trace receiver (`mesh trace` reads traces there). */
   readonly MESHWORK_WEB_URL: string;
+  /** The gateway's URL (with the gateway running), and one demo API key per demo tenant: MESHWORK_API_KEY_ACME, ... */
+  readonly MESHWORK_GATEWAY_URL?: string;
+  readonly [apiKey: `MESHWORK_API_KEY_${string}`]: string;
 }
 
 export function sandboxEnvPath(workDir: string): string {
@@ -32,7 +35,7 @@ export function sandboxEnvPath(workDir: string): string {
 
 export async function writeSandboxEnv(workDir: string, env: SandboxEnv): Promise<string> {
   const path = sandboxEnvPath(workDir);
-  const lines = Object.entries(env).map(([key, value]) => `${key}=${value}`);
+  const lines = Object.entries(env).filter(([, value]) => value !== undefined).map(([key, value]) => `${key}=${value}`);
   await writeFile(path, `# written by the running sandbox (pid ${env.MESHWORK_SANDBOX_PID}); removed when it stops\n${lines.join("\n")}\n`);
   return path;
 }

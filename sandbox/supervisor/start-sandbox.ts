@@ -10,9 +10,12 @@ import { OPERATOR_USER } from "../creds/identity-plan.ts";
 import { issueMeshCredentials } from "../creds/mesh-credentials.ts";
 import { natsContextDir, removeNatsContext, writeNatsContext } from "../creds/nats-context.ts";
 import { silentSteps, type StepRunner } from "../demo/progress.ts";
+import { DEMO_TENANTS } from "../demo/demo-tenants.ts";
 import { serveControlChannel } from "./control-channel.ts";
 import { startWebView, type WebView } from "../observe/web-view.ts";
 import { ReplicaSupervisor, type SupervisorEvent } from "./replica-supervisor.ts";
+import { apiKeyVariables, DEFAULT_GATEWAY_PORT, issueDemoKeys } from "./demo-keys.ts";
+import { startGatewayBalancer } from "./gateway-balancer.ts";
 import { readSandboxEnv, removeSandboxEnv, sandboxEnvPath, SCALE_SUBJECT, writerAlive, writeSandboxEnv } from "./sandbox-env.ts";
 
 export interface SandboxOptions {
@@ -38,7 +41,14 @@ export interface SandboxOptions {
   readonly natsContextDir?: string;
   /** Port of the web view on 127.0.0.1; default MESHWORK_WEB_PORT, else a free one. */
   readonly webPort?: number;
+  /** The gateway's one local port (its replicas bind the next ones); default MESHWORK_GATEWAY_PORT, else 8480. */
+  readonly gatewayPort?: number;
+  /** Tenants that get a demo API key written to sandbox.env (with the gateway running). */
+  readonly keyTenants?: readonly string[];
 }
+
+/** Gateway replicas bind the first free port after the balancer's, among this many. */
+const GATEWAY_PORT_SPAN = 16;
 
 /** The `nats` CLI context the sandbox writes: `nats --context meshwork-sandbox micro ls`. */
 export const SANDBOX_CONTEXT = "meshwork-sandbox";
@@ -58,6 +68,8 @@ export interface Sandbox {
   readonly envFile: string;
   /** Actors with a replica that did not become ready at start (they keep being restarted). */
   readonly failedActors: readonly string[];
+  /** With the gateway running: its URL (one port in front of every replica) and a demo key per tenant. */
+  readonly gateway: { readonly url: string; readonly keys: Readonly<Record<string, string>> } | undefined;
   /** Stops the control channel, drains every replica, then the provider and the servers; removes sandbox.env. */
   stop(): Promise<void>;
 }
@@ -138,6 +150,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     cleanups.push(() => web.close());
 
+    const withGateway = actorNames.includes("gateway");
+    const gatewayPort = options.gatewayPort ?? Number(env.MESHWORK_GATEWAY_PORT || DEFAULT_GATEWAY_PORT);
+    const balancer = withGateway
+      ? await step("gateway port", async (update) => {
+          const started = await startGatewayBalancer({
+            port: gatewayPort, host: "127.0.0.1",
+            replicaPorts: Array.from({ length: GATEWAY_PORT_SPAN }, (_, i) => gatewayPort + 1 + i),
+          });
+          update(`http://127.0.0.1:${started.port}`);
+          return started;
+        })
+      : undefined;
+    if (balancer) cleanups.push(() => balancer.close());
+
     let readyCount = 0;
     let onReady = () => {};
     const supervisor = new ReplicaSupervisor({
@@ -165,6 +191,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         PROVIDER_URL: provider.url,
         // Every replica exports its spans to the web view's receiver (`mesh trace <id>`).
         OTEL_EXPORTER_OTLP_ENDPOINT: web.url,
+        ...(balancer ? {
+          GATEWAY_PORT: String(balancer.port + 1), GATEWAY_PORT_LAST: String(balancer.port + GATEWAY_PORT_SPAN), GATEWAY_REPLICAS: String(replicas),
+        } : {}),
       },
     });
     cleanups.push(() => supervisor.stopAll());
@@ -182,6 +211,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const contextDir = options.natsContextDir ?? natsContextDir(env);
     await writeNatsContext(SANDBOX_CONTEXT, { url: nats.url, credsFile: operatorCreds }, contextDir);
     cleanups.push(() => removeNatsContext(SANDBOX_CONTEXT, contextDir));
+    const gateway = balancer && !failedActors.includes("gateway")
+      ? { url: `http://127.0.0.1:${balancer.port}`, keys: await issueDemoKeys(nc, options.keyTenants ?? DEMO_TENANTS.map((tenant) => tenant.id)) }
+      : undefined;
     const envFile = await writeSandboxEnv(workDir, {
       NATS_URL: nats.url,
       NATS_CREDS: operatorCreds,
@@ -192,6 +224,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       MESHWORK_SANDBOX_PID: String(process.pid),
       MESHWORK_SCALE_SUBJECT: SCALE_SUBJECT,
       MESHWORK_WEB_URL: web.url,
+      ...(gateway ? { MESHWORK_GATEWAY_URL: gateway.url, ...apiKeyVariables(gateway.keys) } : {}),
     });
     cleanups.push(() => removeSandboxEnv(workDir));
 
@@ -207,6 +240,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       web,
       envFile,
       failedActors,
+      gateway,
       stop: () => (stopping ??= stopStarted()),
     };
   } catch (error) {
