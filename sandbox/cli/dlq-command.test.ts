@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { z } from "zod";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { MongoClient } from "mongodb";
+import { actorNames } from "../../actors/index.ts";
 import { MeshError } from "../../runtime/errors.ts";
 import { ensureEventStream } from "../../runtime/events/ensure-streams.ts";
 import { createEventPublisher } from "../../runtime/events/event-publisher.ts";
@@ -138,7 +139,7 @@ test("a replayed event that fails again is dead-lettered again under a new seque
 test("bad input: an unknown actor, unknown or malformed sequence numbers, or no selection exit non-zero and replay nothing", { timeout: 30_000 }, async () => {
   const before = await deadLetters();
   const unknownActor = await mesh("dlq", "ls", "billing");
-  assert.deepEqual([unknownActor.code, unknownActor.err.trim()], [2, 'unknown actor "billing" (actors: tenants, ai-capacity, llm, usage)']);
+  assert.deepEqual([unknownActor.code, unknownActor.err.trim()], [2, `unknown actor "billing" (actors: ${actorNames.join(", ")})`]);
   assert.equal((await mesh("dlq", "replay", "nobody", "--all")).code, 2);
   const unknownSeq = await mesh("dlq", "replay", "usage", "999999");
   assert.deepEqual([unknownSeq.code, unknownSeq.err.trim()], [1, "no dead letter of usage with seq 999999 (see mesh dlq ls usage)"]);
