@@ -76,6 +76,8 @@ function deployment(definition: ActorDefinition): Manifest {
               { name: "METRICS_PORT", value: String(METRICS_PORT) },
               { name: "METRICS_HOST", value: "0.0.0.0" },
               { name: "LOG_LEVEL", value: "info" },
+              // Streams, dead-letter streams and durable consumers replicated on all three NATS nodes.
+              { name: "MESHWORK_STREAM_REPLICAS", value: "3" },
             ],
             // The actor's own settings (its README lists them), and llm's provider.
             envFrom: [

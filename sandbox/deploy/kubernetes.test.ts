@@ -76,6 +76,7 @@ test("every actor is a Deployment with readiness on /readyz, a grace period past
     assert.match(container.resources.requests.memory, /^\d+Mi$/);
     assert.match(container.resources.requests.cpu, /^\d+m$/);
     assert.equal(pod.volumes[0].secret.secretName, `${definition.name}-nats-creds`);
+    assert.equal(container.env.find((e: { name: string }) => e.name === "MESHWORK_STREAM_REPLICAS").value, String(named("StatefulSet", "nats")!.spec.replicas));
     assert.equal(named("PodDisruptionBudget", definition.name)?.spec.minAvailable, 1);
   }
 });
