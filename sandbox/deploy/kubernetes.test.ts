@@ -81,6 +81,15 @@ test("every actor is a Deployment with readiness on /readyz, a grace period past
   }
 });
 
+test("the gateway, the HTTP edge, gets its port on all interfaces and a Service in front of it", () => {
+  const deployment = named("Deployment", "gateway");
+  assert.ok(deployment, "gateway Deployment");
+  const container = deployment.spec.template.spec.containers[0];
+  assert.deepEqual(container.ports.map((p: { name: string; containerPort: number }) => `${p.name}:${p.containerPort}`), ["metrics:9464", "http:8080"]);
+  assert.equal(container.env.find((e: { name: string }) => e.name === "GATEWAY_HOST").value, "0.0.0.0");
+  assert.deepEqual(named("Service", "gateway")?.spec.ports, [{ name: "http", port: 80, targetPort: "http" }]);
+});
+
 test("KEDA scales request actors on their request rate and event consumers on each durable's lag", () => {
   for (const definition of definitions) {
     const scaled = named("ScaledObject", definition.name);
