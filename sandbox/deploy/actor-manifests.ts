@@ -34,6 +34,11 @@ const SIZING: Readonly<Record<string, Sizing>> = {
   "ai-capacity": { memoryMi: 96, memoryLimitMi: 256, requestsPerSecond: 150 },
 };
 const DEFAULT_SIZING: Sizing = { memoryMi: 96, memoryLimitMi: 256, requestsPerSecond: 200 };
+/** Actors that also serve HTTP (the gateway, the edge the others sit behind): its port, set through its own variables, and a Service in front. */
+const HTTP_EDGE: Readonly<Record<string, { readonly port: number; readonly env: readonly { name: string; value: string }[] }>> = {
+  gateway: { port: 8080, env: [{ name: "GATEWAY_PORT", value: "8080" }, { name: "GATEWAY_HOST", value: "0.0.0.0" }] },
+};
+
 /** Events pending per replica before KEDA adds one. */
 const LAG_PER_REPLICA = 100;
 
@@ -76,13 +81,16 @@ function deployment(definition: ActorDefinition): Manifest {
               { name: "METRICS_PORT", value: String(METRICS_PORT) },
               { name: "METRICS_HOST", value: "0.0.0.0" },
               { name: "LOG_LEVEL", value: "info" },
+              // Streams, dead-letter streams and durable consumers replicated on all three NATS nodes.
+              { name: "MESHWORK_STREAM_REPLICAS", value: "3" },
+              ...(HTTP_EDGE[name]?.env ?? []),
             ],
             // The actor's own settings (its README lists them), and llm's provider.
             envFrom: [
               { configMapRef: { name: `${name}-settings`, optional: true } },
               ...(name === "llm" ? [{ secretRef: { name: "llm-provider" } }] : []),
             ],
-            ports: [{ name: "metrics", containerPort: METRICS_PORT }],
+            ports: [{ name: "metrics", containerPort: METRICS_PORT }, ...(HTTP_EDGE[name] ? [{ name: "http", containerPort: HTTP_EDGE[name].port }] : [])],
             startupProbe: probe("/healthz", 2, 30),
             readinessProbe: probe("/readyz", 5, 2),
             livenessProbe: probe("/healthz", 10, 3),
@@ -148,7 +156,18 @@ function scaledObject(definition: ActorDefinition): Manifest {
   };
 }
 
+/** The Service in front of an HTTP edge actor (an Ingress or load balancer of the cluster's own points at it). */
+function httpService(definition: ActorDefinition): Manifest[] {
+  const edge = HTTP_EDGE[definition.name];
+  if (!edge) return [];
+  return [{
+    apiVersion: "v1", kind: "Service",
+    metadata: { name: definition.name, labels: { "app.kubernetes.io/name": definition.name, "app.kubernetes.io/part-of": "meshwork" } },
+    spec: { selector: { "app.kubernetes.io/name": definition.name }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
+  }];
+}
+
 /** Every object of one actor, in apply order. */
 export function actorManifests(definition: ActorDefinition): Manifest[] {
-  return [deployment(definition), disruptionBudget(definition), scaledObject(definition)];
+  return [deployment(definition), ...httpService(definition), disruptionBudget(definition), scaledObject(definition)];
 }

@@ -76,8 +76,18 @@ test("every actor is a Deployment with readiness on /readyz, a grace period past
     assert.match(container.resources.requests.memory, /^\d+Mi$/);
     assert.match(container.resources.requests.cpu, /^\d+m$/);
     assert.equal(pod.volumes[0].secret.secretName, `${definition.name}-nats-creds`);
+    assert.equal(container.env.find((e: { name: string }) => e.name === "MESHWORK_STREAM_REPLICAS").value, String(named("StatefulSet", "nats")!.spec.replicas));
     assert.equal(named("PodDisruptionBudget", definition.name)?.spec.minAvailable, 1);
   }
+});
+
+test("the gateway, the HTTP edge, gets its port on all interfaces and a Service in front of it", () => {
+  const deployment = named("Deployment", "gateway");
+  assert.ok(deployment, "gateway Deployment");
+  const container = deployment.spec.template.spec.containers[0];
+  assert.deepEqual(container.ports.map((p: { name: string; containerPort: number }) => `${p.name}:${p.containerPort}`), ["metrics:9464", "http:8080"]);
+  assert.equal(container.env.find((e: { name: string }) => e.name === "GATEWAY_HOST").value, "0.0.0.0");
+  assert.deepEqual(named("Service", "gateway")?.spec.ports, [{ name: "http", port: 80, targetPort: "http" }]);
 });
 
 test("KEDA scales request actors on their request rate and event consumers on each durable's lag", () => {
