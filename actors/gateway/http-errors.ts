@@ -1,5 +1,5 @@
 import type { ErrorCode } from "../../protocol/errors.ts";
-import { MeshError, toMeshError } from "../../runtime/index.ts";
+import { toMeshError, type MeshError } from "../../runtime/index.ts";
 
 /** Mesh error code -> HTTP status (issue 11's table). */
 export const STATUS_OF: Readonly<Record<ErrorCode, number>> = Object.freeze({
@@ -64,8 +64,4 @@ export function meshErrorBody(error: HttpError): object {
 /** OpenAI's error body; `code` carries the mesh code (e.g. OVER_BUDGET), so a client can tell budget from quota. */
 export function openAiErrorBody(error: HttpError, param: string | null = null): object {
   return { error: { message: error.message, type: OPENAI_TYPE[error.status] ?? "api_error", param, code: error.code } };
-}
-
-export function badRequest(message: string): MeshError {
-  return new MeshError("BAD_REQUEST", message);
 }

@@ -1,7 +1,7 @@
 /**
  * (j/k/l) the HTTP edge (issue 11) and llm streaming (issue 10, item 5).
  *
- * (j) `GET /v1/tenants/get` through the gateway (key lookup and policy cached as in production,
+ * (j) (three interleaved rounds per server, pooled) `GET /v1/tenants/get` through the gateway (key lookup and policy cached as in production,
  *     edge rate, ETag) against a bare Hono server that calls `tenants.get` over NATS per request
  *     with the same mesh client; and, for the framework choice, a bare Fastify server doing the
  *     same against the bare Hono one. 16 concurrent HTTP callers, keep-alive.
@@ -30,11 +30,13 @@ import { tenantsActor } from "../../actors/tenants/actor.ts";
 import { startTestProvider } from "../provider/test-provider.ts";
 import { BENCH_TENANT } from "./bench-actors.ts";
 import type { BenchEnvironment } from "./bench-environment.ts";
-import { runClosedLoop, type LoadOptions } from "./closed-loop.ts";
+import { poolRounds, runClosedLoop, type LoadOptions, type LoadResult } from "./closed-loop.ts";
 import type { Comparison } from "./report.ts";
 import { UNLIMITED_POLICY } from "./scenario-leases.ts";
 
 const MODEL = "gpt-4o-mini";
+/** HTTP rounds per server, interleaved. */
+const HTTP_ROUNDS = 3;
 const decoder = new TextDecoder();
 const decodeChunk = (data: Uint8Array) => CompletionChunk.parse(JSON.parse(decoder.decode(data)));
 
@@ -85,16 +87,21 @@ export async function benchGateway(env: BenchEnvironment, load: { http: LoadOpti
 
     const hono = await listenHono(mesh);
     const fastify = await listenFastify(mesh);
-    let bareHono;
-    let bareFastify;
+    // Rounds interleave the three servers so that warm-up and drift on this shared machine land on each.
+    const rounds = { hono: [] as LoadResult[], fastify: [] as LoadResult[], edge: [] as LoadResult[] };
     try {
-      bareHono = await runClosedLoop(() => fetchJson(hono.url), load.http);
-      bareFastify = await runClosedLoop(() => fetchJson(fastify.url), load.http);
+      for (let round = 0; round < HTTP_ROUNDS; round++) {
+        rounds.hono.push(await runClosedLoop(() => fetchJson(hono.url), load.http));
+        rounds.fastify.push(await runClosedLoop(() => fetchJson(fastify.url), load.http));
+        rounds.edge.push(await runClosedLoop(() => fetchJson(`${gatewayUrl}/v1/tenants/get`, { authorization: `Bearer ${key}` }), load.http));
+      }
     } finally {
       await hono.close();
       await fastify.close();
     }
-    const edge = await runClosedLoop(() => fetchJson(`${gatewayUrl}/v1/tenants/get`, { authorization: `Bearer ${key}` }), load.http);
+    const bareHono = poolRounds(rounds.hono);
+    const bareFastify = poolRounds(rounds.fastify);
+    const edge = poolRounds(rounds.edge);
     if (edge.firstError) process.stderr.write(`(j) first gateway error: ${String(edge.firstError)}\n`);
 
     const direct = new OpenAI({ baseURL: provider.baseURL, apiKey: "test", maxRetries: 0 });
