@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import OpenAI from "openai";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
-import { storedUsageEvents, untilSettled } from "../llm/test-support.ts";
+import { untilSettled } from "../llm/test-support.ts";
 import { countTokens } from "../llm/prompt-tokens.ts";
 import { startGatewayMesh } from "./test-support.ts";
 
@@ -27,6 +27,8 @@ test("the openai SDK completes through the gateway with the tenant's key, and th
   assert.equal(completion.object, "chat.completion");
   assert.match(completion.choices[0]!.message.content ?? "", /^reply:/);
   assert.ok(completion.usage!.prompt_tokens > 0 && completion.usage!.completion_tokens > 0);
+  // Calls are admitted from capacity shares, settled when the share goes back (idle 50 ms here).
+  await mesh.untilNothingReserved("acme");
   await untilSettled(mesh.jsm);
   const status = await mesh.capacity.status({}, { tenant: "acme" });
   assert.ok(status.spentUsd > 0, "the tenant of the key paid");
@@ -108,8 +110,9 @@ test("a client that stops reading a stream mid-way releases the call and is char
   } finally {
     await mesh.provider.setBehaviour({ chunkDelayMs: 0 });
   }
+  await mesh.untilNothingReserved("dropout");
   await untilSettled(mesh.jsm);
-  const events = await storedUsageEvents(mesh.jsm, "dropout");
+  const events = await mesh.usageEvents("dropout", 2);
   const stopped = events.find((event) => event.outcome === "error")!;
   assert.ok(stopped, "the stopped stream has its usage event");
   assert.ok(stopped.completionTokens >= 2 && stopped.completionTokens < full.usage!.completion_tokens, `charged ${stopped.completionTokens} of ${full.usage!.completion_tokens}`);

@@ -5,7 +5,7 @@ import { CompletionChunk, llmContract, STREAM_HEADERS } from "../../protocol/llm
 import { MeshClient } from "../../runtime/index.ts";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { countTokens } from "./prompt-tokens.ts";
-import { ask, failureOf, startLlmMesh, storedUsageEvents, untilSettled } from "./test-support.ts";
+import { ask, failureOf, startLlmMesh, untilSettled } from "./test-support.ts";
 
 const servers = await useTestServers();
 const mesh = await startLlmMesh(servers);
@@ -22,11 +22,13 @@ test("a streamed completion arrives chunk by chunk and ends with the usage it wa
   assert.equal(pieces.length, whole.usage.completionTokens, "one chunk per token from the test provider, through a window of 4");
   assert.equal(result.content, whole.content);
   assert.deepEqual(result.usage, whole.usage, "usage from the provider's final chunk");
+  // Calls are admitted from capacity shares, settled when the share goes back (idle 50 ms here).
+  await mesh.untilNothingReserved("streamer");
   await untilSettled(mesh.jsm);
   const status = await mesh.capacity.status({}, { tenant: "streamer" });
   assert.ok(Math.abs(status.spentUsd - whole.costUsd - result.costUsd) < 1e-12, "each call charged exactly once");
   assert.equal(status.reservedUsd, 0);
-  const events = await storedUsageEvents(mesh.jsm, "streamer");
+  const events = await mesh.usageEvents("streamer", 2);
   assert.equal(events.length, 2);
   assert.deepEqual([events[1]!.outcome, events[1]!.completionTokens], ["ok", whole.usage.completionTokens]);
 });
@@ -44,8 +46,9 @@ test("a caller that stops mid-stream aborts the provider call and is charged the
   }
   assert.equal((await failureOf(call.result)).code, "TIMEOUT");
   await mesh.provider.untilStreamsAbandoned(1);
+  await mesh.untilNothingReserved("quitter");
   await untilSettled(mesh.jsm);
-  const events = await storedUsageEvents(mesh.jsm, "quitter");
+  const events = await mesh.usageEvents("quitter", 2);
   const stopped = events[1]!;
   assert.equal(stopped.outcome, "error");
   assert.ok(stopped.completionTokens >= 2 && stopped.completionTokens < full.usage.completionTokens,
