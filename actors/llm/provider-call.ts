@@ -55,7 +55,7 @@ function toAnswer(completion: OpenAI.Chat.ChatCompletion): ProviderAnswer {
  * One chat completion through the model's circuit, with a timeout and the request's
  * AbortSignal. Never throws: every failure comes back classified.
  */
-export async function callProvider(options: {
+export interface ProviderCallOptions {
   readonly client: OpenAI;
   readonly circuit: ModelCircuit;
   readonly request: CompletionRequest;
@@ -64,7 +64,9 @@ export async function callProvider(options: {
   /** True when `timeoutMs` is what the caller's deadline left, shorter than the configured timeout. */
   readonly timeoutIsCallers: boolean;
   readonly signal: AbortSignal;
-}): Promise<ProviderOutcome> {
+}
+
+export async function callProvider(options: ProviderCallOptions): Promise<ProviderOutcome> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   try {

@@ -1,8 +1,6 @@
-import type OpenAI from "openai";
 import { APIConnectionTimeoutError } from "openai";
-import type { CompletionRequest, CompletionResult } from "../../protocol/llm.ts";
-import type { ModelCircuit } from "./provider-breakers.ts";
-import { toChatParams } from "./provider-call.ts";
+import type { CompletionResult } from "../../protocol/llm.ts";
+import { toChatParams, type ProviderCallOptions } from "./provider-call.ts";
 import { CallerDeadlineError, classifyProviderError, type ProviderFailure } from "./provider-errors.ts";
 
 /** What a streamed provider call produced, however it ended. */
@@ -25,14 +23,7 @@ export type StreamOutcome =
  * `onContent` and waiting for it (the caller's flow control reaches the provider's socket).
  * Never throws: a failure comes back classified, with what was streamed until then.
  */
-export async function streamProvider(options: {
-  readonly client: OpenAI;
-  readonly circuit: ModelCircuit;
-  readonly request: CompletionRequest;
-  readonly model: string;
-  readonly timeoutMs: number;
-  readonly timeoutIsCallers: boolean;
-  readonly signal: AbortSignal;
+export async function streamProvider(options: ProviderCallOptions & {
   readonly onContent: (text: string) => Promise<void>;
 }): Promise<StreamOutcome> {
   const started = performance.now();
