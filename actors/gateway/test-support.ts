@@ -2,15 +2,17 @@
 import { gatewayContract } from "../../protocol/gateway.ts";
 import { actorClient } from "../../runtime/index.ts";
 import type { TestServers } from "../../sandbox/testing/test-servers.ts";
-import { startActorForTest, startLlmMesh, type MeshOptions } from "../llm/test-support.ts";
+import type { Logger } from "pino";
+import { startInProcess } from "../../runtime/testing/replicas.ts";
+import { startLlmMesh, type MeshOptions } from "../llm/test-support.ts";
 import { createGatewayActor, type GatewayHandle } from "./actor.ts";
 import type { parseGatewayConfig } from "./config.ts";
 
 /** The llm mesh (tenants, ai-capacity, llm, usage, test provider) and a gateway on a free port. */
-export async function startGatewayMesh(servers: TestServers, options: { gateway?: Parameters<typeof parseGatewayConfig>[0]; mesh?: MeshOptions } = {}) {
+export async function startGatewayMesh(servers: TestServers, options: { gateway?: Parameters<typeof parseGatewayConfig>[0]; mesh?: MeshOptions; gatewayLogger?: Logger } = {}) {
   const mesh = await startLlmMesh(servers, { usage: {}, ...options.mesh });
   const handle: GatewayHandle = { port: 0 };
-  const gateway = await startActorForTest(createGatewayActor({ port: 0, keyCacheMs: 0, policyCacheMs: 0, ...options.gateway }, handle), servers);
+  const gateway = await startInProcess(createGatewayActor({ port: 0, keyCacheMs: 0, policyCacheMs: 0, ...options.gateway }, handle), servers, {}, options.gatewayLogger);
   const keys = actorClient(mesh.mesh, gatewayContract);
   const url = `http://127.0.0.1:${handle.port}`;
   return {

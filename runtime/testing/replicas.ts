@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import type { Logger } from "pino";
 import { startActor, type ActorDefinition, type RunningActor, RuntimeConfigSchema } from "../index.ts";
 import type { TestServers } from "../../sandbox/testing/test-servers.ts";
 
@@ -13,11 +14,11 @@ function credsFor(actor: string, servers: TestServers): string {
 }
 
 /** Starts an actor replica in this process for a test; stopped by an `after` hook. */
-export async function startInProcess(definition: ActorDefinition, servers: TestServers, overrides: Record<string, unknown> = {}): Promise<RunningActor> {
+export async function startInProcess(definition: ActorDefinition, servers: TestServers, overrides: Record<string, unknown> = {}, logger?: Logger): Promise<RunningActor> {
   const config = Object.freeze(RuntimeConfigSchema.parse({
     natsUrl: servers.natsUrl, natsCreds: credsFor(definition.name, servers), mongoUrl: servers.mongoUrl, databasePrefix: servers.databasePrefix, logLevel: "silent", metricsPort: -1, ...overrides,
   }));
-  const running = await startActor(definition, { config });
+  const running = await startActor(definition, { config, ...(logger ? { logger } : {}) });
   servers.onCleanup(() => running.stop());
   return running;
 }
