@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import pLimit from "p-limit";
+import type { BilledCall } from "../../sandbox/provider/test-provider.ts";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { ask, startLlmMesh, sumOf, untilSettled, untilState } from "./test-support.ts";
 
@@ -21,6 +22,28 @@ async function rush(tenant: string, calls: number, inFlight = IN_FLIGHT, maxAtte
         (error: unknown): Outcome => ({ ok: false, error })))));
 }
 
+const ADMITTED_BEFORE_ANSWER_MS = 6000;
+
+/**
+ * Of every run of billed calls spanning at most 60 s, the one closest to the bucket's bound: a full
+ * bucket (one minute of tokens) plus what it refills over the span. Tokens are taken from the
+ * bucket before the provider answers: by a replica's share up to its usable life (5 s) before
+ * the calls it admits, plus the call itself; the span gets that much refill (6 s) on top.
+ */
+function worstWindow(billed: readonly BilledCall[], tokensPerMinute: number): { tokens: number; spanMs: number; bound: number } {
+  let worst = { tokens: 0, spanMs: 0, bound: tokensPerMinute, margin: tokensPerMinute };
+  for (let first = 0; first < billed.length; first++) {
+    let tokens = 0;
+    for (let last = first; last < billed.length && billed[last]!.at - billed[first]!.at <= 60_000; last++) {
+      tokens += billed[last]!.tokens;
+      const spanMs = billed[last]!.at - billed[first]!.at;
+      const bound = tokensPerMinute + (tokensPerMinute * (spanMs + ADMITTED_BEFORE_ANSWER_MS)) / 60_000;
+      if (bound - tokens < worst.margin) worst = { tokens, spanMs, bound, margin: bound - tokens };
+    }
+  }
+  return worst;
+}
+
 const codesOf = (outcomes: Outcome[]) => [...new Set(outcomes.flatMap((outcome) => (outcome.ok ? [] : [(outcome.error as { code?: string }).code ?? String(outcome.error)])))];
 
 test("2,000 completions of one small-budget tenant across 3 llm and 2 ai-capacity replicas never overspend; every refusal is OVER_BUDGET", async () => {
@@ -30,6 +53,7 @@ test("2,000 completions of one small-budget tenant across 3 llm and 2 ai-capacit
   const tokensPerMinute = 200_000;
   await mesh.createTenant("rush", { budget: { amountUsd: budgetUsd, period: "day" }, limits: { requestsPerMinute: 1_000_000, tokensPerMinute } });
   const requestsBefore = (await mesh.provider.stats()).requests;
+  const started = Date.now();
   const outcomes = await rush("rush", CALLS);
 
   const answered = outcomes.filter((outcome) => outcome.ok);
@@ -49,8 +73,10 @@ test("2,000 completions of one small-budget tenant across 3 llm and 2 ai-capacit
   }, 90_000).catch((error: unknown) => assert.fail(`${String(error)}: callers were told ${told}, ${status.spentUsd} was booked`));
   assert.ok(status.spentUsd <= budgetUsd, `spent ${status.spentUsd} of ${budgetUsd}`);
   assert.equal((await mesh.provider.stats()).requests - requestsBefore, answered.length, "refused calls never reached the provider");
-  // The whole rush ran inside one minute's bucket: what the provider billed stayed under the limit.
-  assert.ok(sumOf(answered, (outcome) => outcome.tokens) <= tokensPerMinute);
+  // The whole rush ran inside one minute's bucket: what the provider's own log billed stayed under the limit.
+  const billed = mesh.provider.billedCalls().filter((call) => call.at >= started);
+  assert.equal(billed.length, answered.length, "the provider billed every answered call once");
+  assert.ok(sumOf(billed, (call) => call.tokens) <= tokensPerMinute);
 });
 
 test("a tenant's tokens per minute bind across 3 llm replicas: what the provider served never passes the bucket (capacity + refill)", async () => {
@@ -67,5 +93,10 @@ test("a tenant's tokens per minute bind across 3 llm replicas: what the provider
   const bound = tokensPerMinute + (tokensPerMinute * elapsedMs) / 60_000;
   const served = sumOf(answered, (outcome) => outcome.tokens);
   assert.ok(answered.length > 0 && served <= bound, `${answered.length} answered with ${served} tokens, bucket bound ${bound.toFixed(0)}`);
+  // The same from the provider's own log, over every window of at most 60 s.
+  const billed = mesh.provider.billedCalls().filter((call) => call.at >= started);
+  assert.equal(sumOf(billed, (call) => call.tokens), served, "the provider billed what the callers were answered");
+  const worst = worstWindow(billed, tokensPerMinute);
+  assert.ok(worst.tokens <= worst.bound, `${worst.tokens} tokens billed within ${worst.spanMs} ms, the bucket admits at most ${worst.bound.toFixed(0)}`);
   await mesh.untilNothingReserved("metered");
 });

@@ -80,8 +80,13 @@ export class ProviderServer {
     const signal = requestSignal(response, this.#stopping.signal);
     const { completion, stream } = await handleCompletion(this, request, signal);
     this.stats.replied(200);
-    if (!stream) return sendJson(response, 200, completion);
+    if (!stream) {
+      sendJson(response, 200, completion);
+      this.stats.billed(completion.model, completion.usage.total_tokens);
+      return;
+    }
     const finished = await writeCompletionStream(response, completion, stream, signal);
+    if (finished) this.stats.billed(completion.model, completion.usage.total_tokens);
     this.stats.streamEnded(finished);
   }
 

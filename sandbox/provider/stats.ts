@@ -13,6 +13,14 @@ export interface ProviderStats {
   readonly streams: { readonly completed: number; readonly abandoned: number };
 }
 
+/** One completion the provider answered in full, as it would appear on a bill. */
+export interface BilledCall {
+  /** When the answer was sent (ms since the epoch). */
+  readonly at: number;
+  readonly model: string;
+  readonly tokens: number;
+}
+
 function increment(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
 }
@@ -27,6 +35,7 @@ export class StatsCounter {
   /** Per model, how many requests reached the error-rate check; makes the error spread exact. */
   #errorRateSeen = new Map<string, number>();
   readonly #hangChanges = new EventEmitter().setMaxListeners(0);
+  #billed: BilledCall[] = [];
 
   received(): void {
     this.#requests += 1;
@@ -38,6 +47,16 @@ export class StatsCounter {
 
   replied(status: number): void {
     increment(this.#byStatus, String(status));
+  }
+
+  /** A completion sent whole, or streamed to its last chunk. */
+  billed(model: string, tokens: number): void {
+    this.#billed.push({ at: Date.now(), model, tokens });
+  }
+
+  /** Every completion billed since the start (or the last reset), oldest first. */
+  billedCalls(): readonly BilledCall[] {
+    return [...this.#billed];
   }
 
   streamEnded(completed: boolean): void {
@@ -78,6 +97,7 @@ export class StatsCounter {
     this.#byModel = {};
     this.#byStatus = {};
     this.#errorRateSeen.clear();
+    this.#billed = [];
     this.#streams = { completed: 0, abandoned: 0 };
   }
 

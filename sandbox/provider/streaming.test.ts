@@ -43,4 +43,5 @@ test("a client that stops reading a slow stream is seen as gone", async (t) => {
   controller.abort();
   await provider.untilStreamsAbandoned(1);
   assert.deepEqual((await provider.stats()).streams, { completed: 0, abandoned: 1 });
+  assert.deepEqual(provider.billedCalls(), [], "an abandoned stream is not in the billed log");
 });

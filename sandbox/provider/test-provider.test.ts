@@ -151,3 +151,14 @@ test("unknown URLs get 404 and wrong methods 405", async (t) => {
   assert.equal((await fetch(`${provider.baseURL}/chat/completions`)).status, 405);
   assert.equal((await fetch(`${provider.url}/admin/stats`, { method: "POST" })).status, 405);
 });
+
+test("the billed log has one entry per answered completion with its total tokens; refused calls and reset leave none", async (t) => {
+  const { client, provider } = await useProvider(t);
+  const first = await client.chat.completions.create(ask("Bill me once"));
+  const second = await client.chat.completions.create(ask("Bill me twice", "gpt-4o"));
+  await rejectionOf(client.chat.completions.create(ask("No such model", "gpt-nonexistent")));
+  assert.deepEqual(provider.billedCalls().map(({ model, tokens }) => ({ model, tokens })),
+    [{ model: "gpt-4o-mini", tokens: first.usage!.total_tokens }, { model: "gpt-4o", tokens: second.usage!.total_tokens }]);
+  await provider.reset();
+  assert.deepEqual(provider.billedCalls(), []);
+});

@@ -1,10 +1,11 @@
 import { providerAdmin, type ProviderAdmin } from "./admin-client.ts";
 import { ProviderServer } from "./server.ts";
+import type { BilledCall } from "./stats.ts";
 import { tokenizer } from "./tokens.ts";
 
 export { providerAdmin, type ProviderAdmin, type ProviderAdminOptions } from "./admin-client.ts";
 export { BehaviourPatch, DEFAULT_MODELS, ModelBehaviour, type BehaviourSnapshot } from "./behaviour.ts";
-export type { ProviderStats } from "./stats.ts";
+export type { BilledCall, ProviderStats } from "./stats.ts";
 export { countPromptTokens, countTokens, ENCODING_NAME } from "./tokens.ts";
 
 export interface TestProviderOptions {
@@ -32,6 +33,11 @@ export interface TestProvider extends ProviderAdmin {
   untilHanging(count: number, signal?: AbortSignal): Promise<void>;
   /** In-process only: resolves once at least `count` streamed replies ended with their client gone. */
   untilStreamsAbandoned(count: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * In-process only: the provider's own log of what it billed, one entry per completion answered
+   * whole or streamed to its end, oldest first (cleared by `reset`).
+   */
+  billedCalls(): readonly BilledCall[];
 }
 
 /** Starts an OpenAI-compatible test provider; its control methods go through the HTTP admin API. */
@@ -46,5 +52,6 @@ export async function startTestProvider(options: TestProviderOptions = {}): Prom
     stop: () => server.stop(),
     untilHanging: (count, signal) => server.stats.untilHanging(count, signal),
     untilStreamsAbandoned: (count, signal) => server.stats.untilStreamsAbandoned(count, signal),
+    billedCalls: () => server.stats.billedCalls(),
   };
 }
