@@ -1,10 +1,11 @@
-import { headers as natsHeaders, PermissionViolationError, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
+import { PermissionViolationError, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
 import type { z } from "zod";
 import type { ActorContract, RequestContract } from "../../protocol/contract.ts";
 import { ErrorReply } from "../../protocol/errors.ts";
 import { HEADERS } from "../../protocol/headers.ts";
 import { MeshError, isMeshError } from "../errors.ts";
 import { retryDelayMs } from "../resilience/retry.ts";
+import { EncodedHeaders } from "./encoded-headers.ts";
 import { ReplyInbox } from "./reply-inbox.ts";
 import { DEFAULT_STREAM_WINDOW, openStreamCall, type StreamCall } from "./stream-request.ts";
 import { traceClientRequest, tracingEnabled } from "../observability/tracing.ts";
@@ -168,13 +169,12 @@ export class MeshClient {
   }
 
   #headersFor(options: CallOptions, deadline: number): MsgHdrs {
-    const h = natsHeaders();
-    h.set(HEADERS.deadline, String(deadline));
-    if (options.tenant) h.set(HEADERS.tenant, options.tenant);
-    if (options.traceparent) h.set(HEADERS.traceparent, options.traceparent);
-    if (options.idempotencyKey) h.set(HEADERS.idempotencyKey, options.idempotencyKey);
-    if (this.#options.service) h.set(HEADERS.service, this.#options.service);
-    return h;
+    const entries: [string, string][] = [[HEADERS.deadline, String(deadline)]];
+    if (options.tenant) entries.push([HEADERS.tenant, options.tenant]);
+    if (options.traceparent) entries.push([HEADERS.traceparent, options.traceparent]);
+    if (options.idempotencyKey) entries.push([HEADERS.idempotencyKey, options.idempotencyKey]);
+    if (this.#options.service) entries.push([HEADERS.service, this.#options.service]);
+    return EncodedHeaders.of(entries);
   }
 
   #send(subject: string, payload: Uint8Array, headers: MsgHdrs, deadline: number, signal: AbortSignal | undefined): Promise<Msg> {
