@@ -2,7 +2,8 @@
  * Profiles the request path while it is under the bench's load: the V8 sampling profiler runs
  * only during the measured window (not during start-up or warm-up), client and actor in one
  * process as in the bench. Writes a `.cpuprofile` (open it in Chrome DevTools or summarise it):
- *   npx tsx sandbox/bench/profile-request-path.ts [--bare] [--seconds 6]
+ *   npx tsx sandbox/bench/profile-request-path.ts [--bare [--tuned]] [--seconds 6]
+ * (`--tuned`: the bare caller with `noAsyncTraces`, row (a').)
  *   npx tsx sandbox/bench/profile-summary.ts .meshwork/bench/profile/mesh-request-path.cpuprofile
  */
 import { mkdir, writeFile } from "node:fs/promises";
@@ -12,8 +13,8 @@ import { parseArgs } from "node:util";
 import { BENCH_DIR, openBenchEnvironment } from "./bench-environment.ts";
 import { openBareEcho, openMeshEcho } from "./scenario-request-reply.ts";
 
-const { values } = parseArgs({ options: { bare: { type: "boolean", default: false }, seconds: { type: "string", default: "6" } } });
-const kind = values.bare ? "bare" : "mesh";
+const { values } = parseArgs({ options: { bare: { type: "boolean", default: false }, tuned: { type: "boolean", default: false }, seconds: { type: "string", default: "6" } } });
+const kind = values.bare ? (values.tuned ? "bare-tuned" : "bare") : "mesh";
 const session = new Session();
 session.connect();
 await session.post("Profiler.enable");
@@ -32,7 +33,7 @@ const load = {
 const env = await openBenchEnvironment();
 try {
   const cpuBefore = process.cpuUsage();
-  const side = values.bare ? await openBareEcho(env) : await openMeshEcho(env);
+  const side = values.bare ? await openBareEcho(env, values.tuned) : await openMeshEcho(env);
   const result = await side.measure(load);
   const cpu = process.cpuUsage(cpuBefore);
   await side.close();

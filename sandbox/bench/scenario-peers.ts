@@ -33,13 +33,13 @@ export interface PeerLoad {
 
 const READY_TIMEOUT_MS = 30_000;
 
-interface Peer {
+export interface Peer {
   readonly child: ChildProcess;
   measure(load: LoadOptions): Promise<LoadResult>;
   stop(): Promise<void>;
 }
 
-async function startPeer(script: string, args: readonly string[], env: Record<string, string>, logFile: string): Promise<Peer> {
+export async function startPeer(script: string, args: readonly string[], env: Record<string, string>, logFile: string): Promise<Peer> {
   const child = fork(script, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe", "ipc"] });
   const log = createWriteStream(logFile, { flags: "a" });
   child.stderr!.pipe(log);
@@ -84,6 +84,13 @@ async function startPeer(script: string, args: readonly string[], env: Record<st
   };
 }
 
+/** Bundled like production (no per-closure naming helpers); packages stay in node_modules. */
+export async function buildPeerScript(dir: string): Promise<string> {
+  const script = join(dir, "peer-process.mjs");
+  await build({ entryPoints: [join(CHECKOUT_ROOT, "sandbox/bench/peer-process.ts")], outfile: script, bundle: true, packages: "external", format: "esm", platform: "node", target: "node20", logLevel: "silent" });
+  return script;
+}
+
 function measurement(label: string, unit: string, result: LoadResult): Measurement {
   return { label, unit, summary: result.summary, errors: result.errors };
 }
@@ -91,9 +98,7 @@ function measurement(label: string, unit: string, result: LoadResult): Measureme
 export async function benchPeers(env: BenchEnvironment, load: PeerLoad): Promise<{ comparisons: Comparison[]; figures: Figure[] }> {
   const dir = join(BENCH_DIR, "peers");
   await mkdir(dir, { recursive: true });
-  const script = join(dir, "peer-process.mjs");
-  // Bundled like production (no per-closure naming helpers); packages stay in node_modules.
-  await build({ entryPoints: [join(CHECKOUT_ROOT, "sandbox/bench/peer-process.ts")], outfile: script, bundle: true, packages: "external", format: "esm", platform: "node", target: "node20", logLevel: "silent" });
+  const script = await buildPeerScript(dir);
   const natsEnv = (user?: string) => ({ NATS_URL: env.natsUrl, NATS_CREDS: env.natsCredsFile(user) });
   const actorEnv = (actor: string, instance: string) => ({
     ...natsEnv(actor), MONGO_URL: env.mongoUrl, MESHWORK_DB_PREFIX: `${env.databasePrefix}peers`, MESHWORK_INSTANCE_ID: instance, LOG_LEVEL: "info", METRICS_PORT: "0",
