@@ -12,16 +12,40 @@ export class ActorMetrics {
   readonly aiTokens: Counter<"tenant" | "service" | "model" | "kind">;
   readonly aiCost: Counter<"tenant" | "service" | "model">;
   #inFlightSource: () => number = () => 0;
+  readonly #succeeded = new Map<string, PendingCount>();
 
   /** Where the in-flight gauge reads its value when scraped. */
   readInFlightFrom(source: () => number): void {
     this.#inFlightSource = source;
   }
 
+  /**
+   * Successful requests of `subject`, counted in a plain number and added to
+   * `mesh_requests_total{code="OK"}` whenever the counter is read: prom-client validates and
+   * hashes the labels on every `inc()`, a bound child's too (about 0.4 µs per request).
+   */
+  successes(subject: string): PendingCount {
+    let pending = this.#succeeded.get(subject);
+    if (!pending) {
+      pending = new PendingCount();
+      this.#succeeded.set(subject, pending);
+    }
+    return pending;
+  }
+
   constructor(actor: string, instance: string) {
     this.registry.setDefaultLabels({ actor, instance });
     const registers = [this.registry];
-    this.requests = new Counter({ name: "mesh_requests_total", help: "Requests handled, by reply code (OK for success)", labelNames: ["subject", "code"], registers });
+    const succeeded = this.#succeeded;
+    this.requests = new Counter({
+      name: "mesh_requests_total", help: "Requests handled, by reply code (OK for success)", labelNames: ["subject", "code"], registers,
+      collect() {
+        for (const [subject, pending] of succeeded) {
+          const count = pending.take();
+          if (count > 0) this.inc({ subject, code: "OK" }, count);
+        }
+      },
+    });
     this.latency = new Histogram({
       name: "mesh_request_duration_seconds", help: "Request handling time", labelNames: ["subject"], registers,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
@@ -34,5 +58,21 @@ export class ActorMetrics {
     this.consumerAckPending = new Gauge({ name: "mesh_consumer_ack_pending", help: "Events delivered and not yet acknowledged", labelNames: ["consumer"], registers });
     this.aiTokens = new Counter({ name: "mesh_ai_tokens_total", help: "AI tokens used", labelNames: ["tenant", "service", "model", "kind"], registers });
     this.aiCost = new Counter({ name: "mesh_ai_cost_usd_total", help: "AI cost in US dollars", labelNames: ["tenant", "service", "model"], registers });
+  }
+}
+
+/** A count kept outside prom-client until the metric is read. */
+export class PendingCount {
+  #count = 0;
+
+  inc(): void {
+    this.#count++;
+  }
+
+  /** The count since the last take. */
+  take(): number {
+    const count = this.#count;
+    this.#count = 0;
+    return count;
   }
 }

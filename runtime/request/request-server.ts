@@ -3,7 +3,7 @@ import pLimit from "p-limit";
 import type { RequestContract } from "../../protocol/contract.ts";
 import { MAX_PAYLOAD_BYTES } from "../../protocol/headers.ts";
 import { MeshError, toMeshError } from "../errors.ts";
-import type { ActorMetrics } from "../observability/metrics.ts";
+import type { ActorMetrics, PendingCount } from "../observability/metrics.ts";
 import type { ActorDefinition, RequestHandler } from "../types.ts";
 import { Work, type ActorEnvironment } from "../actor/work-context.ts";
 import { EndpointStats } from "./endpoint-stats.ts";
@@ -39,8 +39,8 @@ interface Endpoint {
   readonly contract: RequestContract;
   readonly handler: RequestHandler<RequestContract>;
   readonly stats: EndpointStats;
-  /** Metric children bound to this subject once, so the hot path does no label hashing. */
-  readonly succeeded: { inc(): void };
+  /** Successes are counted outside prom-client until read (no label hashing per request). */
+  readonly succeeded: PendingCount;
   readonly latency: { observe(seconds: number): void };
 }
 
@@ -87,7 +87,7 @@ export function startRequestServer(options: {
     endpoints.push({
       name, contract, handler,
       stats: new EndpointStats(name, contract.subject, definition.name),
-      succeeded: metrics.requests.labels({ subject: contract.subject, code: "OK" }),
+      succeeded: metrics.successes(contract.subject),
       latency: metrics.latency.labels({ subject: contract.subject }),
     });
   }
