@@ -1,7 +1,9 @@
 /**
  * CPU per request of each process on the request/reply rows, read from /proc (Linux) while the
  * row's load runs, so that a side's cost shows apart from the machine's other load:
- *   npx tsx sandbox/bench/cpu-per-request.ts [--rows rr,peers] [--rounds 3]
+ *   npx tsx sandbox/bench/cpu-per-request.ts [--rows rr,peers] [--rounds 3] [--profile]
+ * `--profile` runs the mesh caller and replica of (p) with `--cpu-prof` into .meshwork/bench/profile/
+ * (their whole life; summarise with profile-summary.ts).
  * rr: bare `nc.request()` with noAsyncTraces (a') and the mesh (b), caller and responder in this
  * process. peers: the (p) processes, Moleculer's caller and node, the mesh caller and replica.
  * nats-server is read for every side. On 2 cores the sum is what decides throughput once both
@@ -84,7 +86,7 @@ async function inProcessRows(env: BenchEnvironment, rounds: number, nats: number
   return rows;
 }
 
-async function peerRows(env: BenchEnvironment, rounds: number, nats: number): Promise<Row[]> {
+async function peerRows(env: BenchEnvironment, rounds: number, nats: number, profile: boolean): Promise<Row[]> {
   const dir = join(BENCH_DIR, "peers");
   await mkdir(dir, { recursive: true });
   const script = await buildPeerScript(dir);
@@ -93,17 +95,19 @@ async function peerRows(env: BenchEnvironment, rounds: number, nats: number): Pr
     NATS_URL: env.natsUrl, NATS_CREDS: env.natsCredsFile("bench"), MONGO_URL: env.mongoUrl, MESHWORK_DB_PREFIX: `${env.databasePrefix}peers`,
     MESHWORK_INSTANCE_ID: "bench-cpu-echo", LOG_LEVEL: "info", METRICS_PORT: "0",
   };
+  const profileDir = join(BENCH_DIR, "profile");
+  const profiled = (name: string): string[] => profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
   const started: Peer[] = [];
-  const start = async (args: string[], extra: Record<string, string>, name: string) => {
-    const peer = await startPeer(script, args, extra, join(dir, `cpu-${name}.log`));
+  const start = async (args: string[], extra: Record<string, string>, name: string, execArgv: string[] = []) => {
+    const peer = await startPeer(script, args, extra, join(dir, `cpu-${name}.log`), execArgv);
     started.push(peer);
     return peer;
   };
   try {
     const moleculerNode = await start(["moleculer-echo"], natsEnv, "moleculer-echo");
     const moleculerCaller = await start(["moleculer-caller"], natsEnv, "moleculer-caller");
-    const meshReplica = await start(["mesh-echo"], actorEnv, "mesh-echo");
-    const meshCaller = await start(["mesh-caller"], natsEnv, "mesh-caller");
+    const meshReplica = await start(["mesh-echo"], actorEnv, "mesh-echo", profiled("peers-mesh-replica"));
+    const meshCaller = await start(["mesh-caller"], natsEnv, "mesh-caller", profiled("peers-mesh-caller"));
     const sides = [
       { side: "Moleculer (p)", caller: moleculerCaller, pids: new Map([["caller", moleculerCaller.child.pid!], ["responder", moleculerNode.child.pid!], ["nats-server", nats]]) },
       { side: "mesh (p)", caller: meshCaller, pids: new Map([["caller", meshCaller.child.pid!], ["responder", meshReplica.child.pid!], ["nats-server", nats]]) },
@@ -128,23 +132,24 @@ function printRows(rows: readonly Row[]): void {
   const names = [...new Set(rows.flatMap((row) => [...row.cpu.keys()]))];
   const roundSums = (row: Row) => row.throughput.map((_, round) => names.reduce((sum, name) => sum + (row.cpu.get(name)?.[round] ?? 0), 0));
   const baseSums = roundSums(rows[0]!);
-  const header = ["side", "req/s", "p99 ms", ...names.map((name) => `${name} µs/req`), "sum µs/req", "x first side"];
+  const header = ["side", "req/s", "x first side", "p99 ms", ...names.map((name) => `${name} µs/req`), "sum µs/req", "x first side"];
   const lines = rows.map((row) => {
     const perProcess = names.map((name) => median(row.cpu.get(name) ?? []));
     const ratio = median(roundSums(row).map((sum, round) => sum / baseSums[round]!));
-    return [row.side, median(row.throughput).toFixed(0), median(row.p99Ms).toFixed(2), ...perProcess.map((v) => v.toFixed(1)), perProcess.reduce((a, b) => a + b, 0).toFixed(1), ratio.toFixed(2)];
+    const throughputRatio = median(row.throughput.map((throughput, round) => throughput / rows[0]!.throughput[round]!));
+    return [row.side, median(row.throughput).toFixed(0), throughputRatio.toFixed(2), median(row.p99Ms).toFixed(2), ...perProcess.map((v) => v.toFixed(1)), perProcess.reduce((a, b) => a + b, 0).toFixed(1), ratio.toFixed(2)];
   });
-  process.stdout.write(`${formatGrid(header, lines)}\n(medians of ${rows[0]!.throughput.length} rounds; the last column: CPU per request summed over the processes, against the first side's in the same round)\n\n`);
+  process.stdout.write(`${formatGrid(header, lines)}\n(medians of ${rows[0]!.throughput.length} rounds; each ratio is the median over rounds of the side's figure against the first side's in the same round)\n\n`);
 }
 
-const { values } = parseArgs({ options: { rows: { type: "string", default: "rr,peers" }, rounds: { type: "string", default: "3" } } });
+const { values } = parseArgs({ options: { rows: { type: "string", default: "rr,peers" }, rounds: { type: "string", default: "3" }, profile: { type: "boolean", default: false } } });
 const wanted = new Set(values.rows.split(","));
 const rounds = Number(values.rounds);
 const env = await openBenchEnvironment();
 try {
   const nats = natsServerPid(env.natsUrl);
   if (wanted.has("rr")) printRows(await inProcessRows(env, rounds, nats));
-  if (wanted.has("peers")) printRows(await peerRows(env, rounds, nats));
+  if (wanted.has("peers")) printRows(await peerRows(env, rounds, nats, values.profile));
 } finally {
   await env.close();
 }

@@ -39,8 +39,8 @@ export interface Peer {
   stop(): Promise<void>;
 }
 
-export async function startPeer(script: string, args: readonly string[], env: Record<string, string>, logFile: string): Promise<Peer> {
-  const child = fork(script, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe", "ipc"] });
+export async function startPeer(script: string, args: readonly string[], env: Record<string, string>, logFile: string, execArgv: readonly string[] = []): Promise<Peer> {
+  const child = fork(script, args, { env: { ...process.env, ...env }, execArgv: [...execArgv], stdio: ["ignore", "pipe", "pipe", "ipc"] });
   const log = createWriteStream(logFile, { flags: "a" });
   child.stderr!.pipe(log);
   const lines = createInterface({ input: child.stdout! });
