@@ -28,6 +28,10 @@ for (const [name, entries] of CASES) {
   });
 }
 
+test("no headers encode to no bytes, as in nats-core", () => {
+  assert.equal(encode(EncodedHeaders.of([])).length, 0);
+});
+
 test("a value with CR or LF is refused as nats-core refuses it", () => {
   assert.throws(() => EncodedHeaders.of([["Mw-Deadline", "1"], ["Mw-Tenant", "a\r\nInjected: yes"]]), /cannot contain/);
 });

@@ -29,6 +29,8 @@ export class EncodedHeaders extends MsgHdrsImpl {
    * value nats-core would refuse or trim goes through nats-core's `set`, which throws or trims.
    */
   static of(entries: readonly (readonly [string, string])[]): MsgHdrs {
+    // No headers encode to no bytes at all in nats-core, not to an empty block.
+    if (entries.length === 0) return natsHeaders();
     for (const [, value] of entries) {
       if (NEEDS_NATS_CHECKS.test(value)) return viaNats(entries);
     }
