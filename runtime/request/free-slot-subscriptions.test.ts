@@ -11,7 +11,6 @@ import { startInProcess } from "../testing/replicas.ts";
 import { FreeSlotSubscriptions, MAX_FREE_SLOT_SUBSCRIPTIONS } from "./free-slot-subscriptions.ts";
 
 const servers = await useTestServers();
-const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** A pino logger whose lines the test can read and wait for. */
 function collectingLog(): { log: Logger; lines: Array<Record<string, unknown>>; logged: EventEmitter } {
@@ -41,16 +40,15 @@ test("no free-slot subscription until a request has had to queue; then one per f
   const nc = await servers.connectNats();
   const publisher = await servers.connectNats();
   const received: Msg[] = [];
-  let free = 3;
   const { log } = collectingLog();
-  const slots = new FreeSlotSubscriptions({ nc, queue: "free-slot-test", log, endpoints: [{ subject: "free.slot.one", onMessage: (msg) => received.push(msg) }], freeSlots: () => free });
+  const slots = new FreeSlotSubscriptions({ nc, queue: "free-slot-test", log, endpoints: [{ subject: "free.slot.one", onMessage: (msg) => received.push(msg) }] });
 
-  slots.requestFinished();
-  await turn();
-  assert.equal(slots.open, 0, "an idle replica opens none");
+  slots.requestFinished(3);
+  assert.equal(slots.open, 0, "a replica that never queued opens none");
 
   slots.requestQueued();
-  await turn();
+  assert.equal(slots.open, 0, "a request that queues frees no slot");
+  slots.requestFinished(3);
   assert.equal(slots.open, 3);
   await nc.flush();
   for (let n = 0; n < 5; n++) publisher.publish("free.slot.one", String(n));
@@ -59,29 +57,26 @@ test("no free-slot subscription until a request has had to queue; then one per f
   assert.deepEqual(received.map((msg) => msg.string()), ["0", "1", "2"], "each subscription took exactly one message; nobody held the other two");
   assert.equal(slots.open, 0);
 
-  free = 2;
-  slots.requestFinished();
-  await turn();
+  slots.requestFinished(2);
   assert.equal(slots.open, 2, "a finished request tops up to the free slots");
-  free = 0;
-  slots.requestFinished();
-  await turn();
-  assert.equal(slots.open, 2, "subscriptions already open stay (closing one could race a delivery)");
+  slots.requestFinished(0);
+  slots.requestFinished(-1);
+  slots.requestFinished(Number.NaN);
+  assert.equal(slots.open, 2, "subscriptions already open stay (closing one could race a delivery); no count opens fewer or more");
 
   await slots.drain();
   assert.equal(slots.open, 0);
-  free = 5;
   slots.requestQueued();
-  await turn();
+  slots.requestFinished(5);
   assert.equal(slots.open, 0, "a drained replica opens no more");
 });
 
 test("free-slot subscriptions per endpoint are capped", async () => {
   const nc = await servers.connectNats();
   const { log } = collectingLog();
-  const slots = new FreeSlotSubscriptions({ nc, queue: "free-slot-test", log, endpoints: [{ subject: "free.slot.a", onMessage: () => {} }, { subject: "free.slot.b", onMessage: () => {} }], freeSlots: () => 500 });
+  const slots = new FreeSlotSubscriptions({ nc, queue: "free-slot-test", log, endpoints: [{ subject: "free.slot.a", onMessage: () => {} }, { subject: "free.slot.b", onMessage: () => {} }] });
   slots.requestQueued();
-  await turn();
+  slots.requestFinished(500);
   assert.equal(slots.open, 2 * MAX_FREE_SLOT_SUBSCRIPTIONS);
   await slots.drain();
 });
@@ -91,10 +86,10 @@ test("a subject the user may not subscribe to: logged once, no more subscription
   const nc = await servers.connectNats("demo-service");
   const { log, lines, logged } = collectingLog();
   const received: Msg[] = [];
-  const slots = new FreeSlotSubscriptions({ nc, queue: "fixture", log, endpoints: [{ subject: "fixture.echo", onMessage: (msg) => received.push(msg) }], freeSlots: () => 2 });
+  const slots = new FreeSlotSubscriptions({ nc, queue: "fixture", log, endpoints: [{ subject: "fixture.echo", onMessage: (msg) => received.push(msg) }] });
   const failureLogged = once(logged, "line");
   slots.requestQueued();
-  await turn();
+  slots.requestFinished(2);
   assert.equal(slots.open, 2);
   await failureLogged;
   await nc.flush(); // the server has answered both subscriptions by now
@@ -105,7 +100,7 @@ test("a subject the user may not subscribe to: logged once, no more subscription
   assert.equal(lines[0]?.subject, "fixture.echo");
   assert.ok(!nc.isClosed(), "the connection is still up");
   slots.requestQueued();
-  await turn();
+  slots.requestFinished(2);
   assert.equal(slots.open, 0, "stopped after the refusal");
 });
 
@@ -125,8 +120,6 @@ test("a replica whose requests queued holds one extra queue subscription per fre
   // Three requests for two slots: the third queues behind the others.
   const replies = await Promise.all([1, 2, 3].map(() => fixture.slow({ ms: 20 }, { tenant: "acme", maxAttempts: 1 })));
   assert.deepEqual(replies.map((reply) => reply.done), [true, true, true]);
-  await turn();
-  await turn();
   await replicaCaughtUp();
   assert.equal(await serverSubscriptions(connectionName, "fixture.slow"), 3, "the permanent one and one per free slot");
   assert.equal(await serverSubscriptions(connectionName, "fixture.echo"), 3, "on every endpoint");

@@ -29,19 +29,16 @@ export class FreeSlotSubscriptions {
   readonly #nc: NatsConnection;
   readonly #queue: string;
   readonly #endpoints: readonly SlotEndpoint[];
-  readonly #freeSlots: () => number;
   readonly #log: Logger;
   readonly #outstanding: number[];
   readonly #open = new Set<Subscription>();
   #busyUntil = 0;
-  #topUpScheduled = false;
   #stopped = false;
 
-  constructor(options: { nc: NatsConnection; queue: string; endpoints: readonly SlotEndpoint[]; freeSlots: () => number; log: Logger }) {
+  constructor(options: { nc: NatsConnection; queue: string; endpoints: readonly SlotEndpoint[]; log: Logger }) {
     this.#nc = options.nc;
     this.#queue = options.queue;
     this.#endpoints = options.endpoints;
-    this.#freeSlots = options.freeSlots;
     this.#log = options.log;
     this.#outstanding = options.endpoints.map(() => 0);
   }
@@ -51,15 +48,21 @@ export class FreeSlotSubscriptions {
     return this.#open.size;
   }
 
-  /** A request found every slot busy: draw work with free slots for the next BUSY_WINDOW_MS. */
+  /** A request found every slot busy: for the next BUSY_WINDOW_MS, free slots draw work. */
   requestQueued(): void {
     this.#busyUntil = Date.now() + BUSY_WINDOW_MS;
-    this.#scheduleTopUp();
   }
 
-  /** A request finished, so a slot may be free. */
-  requestFinished(): void {
-    if (!this.#stopped && Date.now() < this.#busyUntil) this.#scheduleTopUp();
+  /**
+   * A request is finishing and `free` slots will be free after it. Called right after its reply
+   * is sent, so the subscriptions go out in the same write as the reply.
+   */
+  requestFinished(free: number): void {
+    if (free <= 0 || this.#stopped || Date.now() >= this.#busyUntil || this.#nc.isClosed() || this.#nc.isDraining()) return;
+    const wanted = Math.min(free, MAX_FREE_SLOT_SUBSCRIPTIONS);
+    for (let index = 0; index < this.#endpoints.length; index++) {
+      while (this.#outstanding[index]! < wanted) this.#subscribeOnce(index);
+    }
   }
 
   /** Stops opening subscriptions and drains the open ones (their messages are still handled). */
@@ -68,24 +71,6 @@ export class FreeSlotSubscriptions {
     const open = [...this.#open];
     this.#open.clear();
     await Promise.allSettled(open.map((subscription) => subscription.drain()));
-  }
-
-  /** Once per turn of the event loop, after the slot counts have settled. */
-  #scheduleTopUp(): void {
-    if (this.#topUpScheduled) return;
-    this.#topUpScheduled = true;
-    setImmediate(() => {
-      this.#topUpScheduled = false;
-      this.#topUp();
-    });
-  }
-
-  #topUp(): void {
-    if (this.#stopped || this.#nc.isClosed() || this.#nc.isDraining() || Date.now() >= this.#busyUntil) return;
-    const free = Math.min(this.#freeSlots(), MAX_FREE_SLOT_SUBSCRIPTIONS);
-    for (let index = 0; index < this.#endpoints.length; index++) {
-      while (this.#outstanding[index]! < free) this.#subscribeOnce(index);
-    }
   }
 
   #subscribeOnce(index: number): void {

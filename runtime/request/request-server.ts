@@ -124,8 +124,9 @@ export function startRequestServer(options: {
   async function execute(msg: Msg, endpoint: Endpoint, meta: RequestMeta, started: number): Promise<string | undefined> {
     // Queued behind the in-flight bound past its deadline: the caller has stopped waiting, so the work is not started.
     if (Date.now() >= meta.deadline) {
-      freeSlots.requestFinished();
-      return reply(msg, endpoint, started, meta.deadline, { error: EXPIRED_IN_QUEUE });
+      const code = reply(msg, endpoint, started, meta.deadline, { error: EXPIRED_IN_QUEUE });
+      freeSlots.requestFinished(slotsFreeAfterThis());
+      return code;
     }
     const replyTo = msg.reply;
     const work = new Work(environment, meta, endpoint.contract.subject, endpoint.contract.streaming && replyTo
@@ -149,7 +150,7 @@ export function startRequestServer(options: {
     } finally {
       active.delete(work);
       work.finish();
-      freeSlots.requestFinished();
+      freeSlots.requestFinished(slotsFreeAfterThis());
     }
   }
 
@@ -185,10 +186,11 @@ export function startRequestServer(options: {
     void limit(run, msg, endpoint, meta, started);
   }
 
+  /** Inside execute(): p-limit still counts this request as active, and a queued one takes its slot next. */
+  const slotsFreeAfterThis = () => maxInFlight - (limit.activeCount - 1) - limit.pendingCount;
   const freeSlots = new FreeSlotSubscriptions({
     nc, queue: definition.name, log: environment.log,
     endpoints: endpoints.map((endpoint) => ({ subject: endpoint.contract.subject, onMessage: (msg: Msg) => onMessage(endpoint, msg) })),
-    freeSlots: () => (limit.pendingCount > 0 ? 0 : maxInFlight - limit.activeCount),
   });
 
   for (const endpoint of endpoints) {
