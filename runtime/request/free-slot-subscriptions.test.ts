@@ -71,6 +71,15 @@ test("no free-slot subscription until a request has had to queue; then one per f
   assert.equal(slots.open, 0, "a drained replica opens no more");
 });
 
+test("once the busy window has passed since a request last queued, free slots open no subscription", async () => {
+  const nc = await servers.connectNats();
+  const { log } = collectingLog();
+  const slots = new FreeSlotSubscriptions({ nc, queue: "free-slot-test", log, endpoints: [{ subject: "free.slot.window", onMessage: () => {} }], busyWindowMs: 0 });
+  slots.requestQueued();
+  slots.requestFinished(4);
+  assert.equal(slots.open, 0);
+});
+
 test("free-slot subscriptions per endpoint are capped", async () => {
   const nc = await servers.connectNats();
   const { log } = collectingLog();

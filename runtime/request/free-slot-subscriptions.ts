@@ -30,16 +30,18 @@ export class FreeSlotSubscriptions {
   readonly #queue: string;
   readonly #endpoints: readonly SlotEndpoint[];
   readonly #log: Logger;
+  readonly #busyWindowMs: number;
   readonly #outstanding: number[];
   readonly #open = new Set<Subscription>();
   #busyUntil = 0;
   #stopped = false;
 
-  constructor(options: { nc: NatsConnection; queue: string; endpoints: readonly SlotEndpoint[]; log: Logger }) {
+  constructor(options: { nc: NatsConnection; queue: string; endpoints: readonly SlotEndpoint[]; log: Logger; busyWindowMs?: number }) {
     this.#nc = options.nc;
     this.#queue = options.queue;
     this.#endpoints = options.endpoints;
     this.#log = options.log;
+    this.#busyWindowMs = options.busyWindowMs ?? BUSY_WINDOW_MS;
     this.#outstanding = options.endpoints.map(() => 0);
   }
 
@@ -48,9 +50,9 @@ export class FreeSlotSubscriptions {
     return this.#open.size;
   }
 
-  /** A request found every slot busy: for the next BUSY_WINDOW_MS, free slots draw work. */
+  /** A request found every slot busy: for the next busy window (BUSY_WINDOW_MS), free slots draw work. */
   requestQueued(): void {
-    this.#busyUntil = Date.now() + BUSY_WINDOW_MS;
+    this.#busyUntil = Date.now() + this.#busyWindowMs;
   }
 
   /**
