@@ -35,9 +35,10 @@ const GATEWAY_LOAD = { http: { concurrency: 16, warmupMs: 1000, measureMs: 4000 
 const REPLICA_LOAD = { requests: 10_000, concurrency: 16, starts: 3 };
 /**
  * Scaling (s): as many callers per replica as one replica admits (its slots and its queue as long
- * again); with fewer, a replica's slots are not all busy even alone (sandbox/bench/README.md, (s)).
+ * again); with fewer, a replica's slots are not all busy even alone. A 3 s warm-up: a replica that
+ * has just started costs nearly twice the CPU per request (sandbox/bench/README.md, (s)).
  */
-const PEER_LOAD = { echo: { concurrency: 64, warmupMs: 500, measureMs: 2000 }, rounds: 3, scaling: { replicas: [1, 2, 4], callersPerReplica: 2 * IO_MAX_IN_FLIGHT, warmupMs: 1000, measureMs: 3000 } };
+const PEER_LOAD = { echo: { concurrency: 64, warmupMs: 500, measureMs: 2000 }, rounds: 3, scaling: { replicas: [1, 2, 4], callersPerReplica: 2 * IO_MAX_IN_FLIGHT, warmupMs: 3000, measureMs: 3000 } };
 const EVENT_LOAD = { publish: { concurrency: 64, warmupMs: 500, measureMs: 3000 }, warmupMs: 500, measureMs: 3000, maxPacedRate: 2000, backlog: 60_000, drainRounds: 5 };
 
 /** Throughput and latency comparisons, or single figures (memory, start-up) against a baseline. */
