@@ -17,6 +17,7 @@ import { STREAM_HEADERS } from "../../protocol/llm.ts";
 import { headers as natsHeaders, Match } from "@nats-io/nats-core";
 import type { IdempotentRunner } from "./idempotent-runner.ts";
 import { traceServerRequest, tracingEnabled } from "../observability/tracing.ts";
+import { FreeSlotSubscriptions } from "./free-slot-subscriptions.ts";
 
 /** A request without a body is a request with no input fields. */
 const EMPTY_INPUT = {};
@@ -58,7 +59,8 @@ async function runHandler(endpoint: Endpoint, input: unknown, work: Work): Promi
 /**
  * Subscribes every handler of the actor with queue group = actor name and callback
  * delivery. In-flight work is bounded with p-limit (concurrency = maxInFlight, plus a
- * queue as long again); past that a request is answered OVERLOADED at once.
+ * queue as long again); past that a request is answered OVERLOADED at once. While requests
+ * have to queue, free slots draw more of the group's requests (free-slot-subscriptions.ts).
  */
 export function startRequestServer(options: {
   nc: NatsConnection;
@@ -121,7 +123,11 @@ export function startRequestServer(options: {
 
   async function execute(msg: Msg, endpoint: Endpoint, meta: RequestMeta, started: number): Promise<string | undefined> {
     // Queued behind the in-flight bound past its deadline: the caller has stopped waiting, so the work is not started.
-    if (Date.now() >= meta.deadline) return reply(msg, endpoint, started, meta.deadline, { error: EXPIRED_IN_QUEUE });
+    if (Date.now() >= meta.deadline) {
+      const code = reply(msg, endpoint, started, meta.deadline, { error: EXPIRED_IN_QUEUE });
+      freeSlots.requestFinished(slotsFreeAfterThis());
+      return code;
+    }
     const replyTo = msg.reply;
     const work = new Work(environment, meta, endpoint.contract.subject, endpoint.contract.streaming && replyTo
       ? (deadlineSignal) => new ReplyStreamSender({ nc, replyTo, window: parseStreamWindow(msg.headers?.get(STREAM_HEADERS.window, Match.IgnoreCase) ?? ""), deadlineSignal })
@@ -144,6 +150,7 @@ export function startRequestServer(options: {
     } finally {
       active.delete(work);
       work.finish();
+      freeSlots.requestFinished(slotsFreeAfterThis());
     }
   }
 
@@ -175,8 +182,16 @@ export function startRequestServer(options: {
     }
     // Expired on arrival (a caller's clock ahead of ours, or a deadline spent in transit): say so at once.
     if (meta.deadline <= now) return void reply(msg, endpoint, started, now + defaultTimeoutMs, { error: EXPIRED_ON_ARRIVAL });
+    if (limit.activeCount >= maxInFlight) freeSlots.requestQueued();
     void limit(run, msg, endpoint, meta, started);
   }
+
+  /** Inside execute(): p-limit still counts this request as active, and a queued one takes its slot next. */
+  const slotsFreeAfterThis = () => maxInFlight - (limit.activeCount - 1) - limit.pendingCount;
+  const freeSlots = new FreeSlotSubscriptions({
+    nc, queue: definition.name, log: environment.log,
+    endpoints: endpoints.map((endpoint) => ({ subject: endpoint.contract.subject, onMessage: (msg: Msg) => onMessage(endpoint, msg) })),
+  });
 
   for (const endpoint of endpoints) {
     subscriptions.push(nc.subscribe(endpoint.contract.subject, {
@@ -191,7 +206,7 @@ export function startRequestServer(options: {
   return {
     endpoints: endpoints.map((e) => e.stats),
     async drain(graceMs) {
-      await Promise.allSettled(subscriptions.map((s) => s.drain()));
+      await Promise.allSettled([...subscriptions.map((s) => s.drain()), freeSlots.drain()]);
       const giveUpAt = Date.now() + graceMs;
       // Polled, not signalled: p-limit updates its counts only after a task's promise settles.
       while (limit.activeCount + limit.pendingCount > 0 && Date.now() < giveUpAt) await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));

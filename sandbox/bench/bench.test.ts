@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import { storedAtFromAckSubject } from "./ack-monitor.ts";
 import { benchEntries, formatGrid, formatTable, type Comparison, type Measurement } from "./report.ts";
 import { percentile, rateAfterWarmup, ratio, Samples, summarize } from "./stats.ts";
+import { cpuBetween, cpuSnapshot } from "./window-cpu.ts";
+import { simulate } from "./scaling-model.ts";
 
 test("percentile uses the nearest rank", () => {
   const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
@@ -133,4 +135,29 @@ test("poolRounds pools the samples and windows of several rounds", async () => {
   assert.equal(pooled.errors, 2);
   assert.equal(pooled.firstError, "boom");
   assert.throws(() => poolRounds([]), RangeError);
+});
+
+test("window CPU: a process that worked shows cores used, a pid that is gone is left out, a window needs both ends in order", { skip: process.platform !== "linux" }, () => {
+  const gone = 2 ** 30; // above Linux's pid_max, so no process has it
+  const start = cpuSnapshot([process.pid, gone]);
+  assert.ok(start);
+  let end = cpuSnapshot([process.pid, gone]);
+  // Work until the kernel has counted at least one tick of it (its unit is 10 ms).
+  while (end!.processTicks.get(process.pid)! <= start.processTicks.get(process.pid)!) end = cpuSnapshot([process.pid, gone]);
+  const window = cpuBetween(start, end);
+  assert.ok(window);
+  assert.ok(window.processCores.get(process.pid)! > 0);
+  assert.equal(window.processCores.has(gone), false);
+  assert.ok(window.coresAvailable >= 1);
+  assert.equal(cpuBetween(undefined, end), undefined);
+  assert.equal(cpuBetween(end, start), undefined);
+});
+
+test("the scaling model: a saturated replica serves slots / service time; one replica never refuses its own callers", () => {
+  const saturated = simulate({ replicas: 1, callersPerReplica: 16, transitMs: 1, routing: "random", simulatedMs: 5000 });
+  assert.ok(Math.abs(saturated.throughput - 8 / 5.25 * 1000) < 10, String(saturated.throughput));
+  assert.equal(saturated.refusals, 0);
+  // Fewer callers than slots: each caller completes one request per service + transit time.
+  const starved = simulate({ replicas: 1, callersPerReplica: 4, transitMs: 2, routing: "free-slot", simulatedMs: 5000 });
+  assert.ok(Math.abs(starved.throughput - 4 / 7.25 * 1000) < 10, String(starved.throughput));
 });

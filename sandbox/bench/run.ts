@@ -16,6 +16,7 @@ import { benchGateway } from "./scenario-gateway.ts";
 import { benchLlm } from "./scenario-llm.ts";
 import { benchReplicas } from "./scenario-replicas.ts";
 import { benchPeers } from "./scenario-peers.ts";
+import { IO_MAX_IN_FLIGHT } from "./bench-actors.ts";
 import { benchRequestReply } from "./scenario-request-reply.ts";
 import { benchUsage } from "./scenario-usage.ts";
 import { benchTenantGrowth } from "./scenario-tenants.ts";
@@ -32,7 +33,12 @@ const TENANT_LOAD = {
 };
 const GATEWAY_LOAD = { http: { concurrency: 16, warmupMs: 1000, measureMs: 4000 }, llm: { concurrency: 4, warmupMs: 1000, measureMs: 4000 } };
 const REPLICA_LOAD = { requests: 10_000, concurrency: 16, starts: 3 };
-const PEER_LOAD = { echo: { concurrency: 64, warmupMs: 500, measureMs: 2000 }, rounds: 3, scaling: { replicas: [1, 2, 4], callersPerReplica: 10, warmupMs: 1000, measureMs: 3000 } };
+/**
+ * Scaling (s): as many callers per replica as one replica admits (its slots and its queue as long
+ * again); with fewer, a replica's slots are not all busy even alone. A 3 s warm-up: a replica that
+ * has just started costs nearly twice the CPU per request (sandbox/bench/README.md, (s)).
+ */
+const PEER_LOAD = { echo: { concurrency: 64, warmupMs: 500, measureMs: 2000 }, rounds: 3, scaling: { replicas: [1, 2, 4], callersPerReplica: 2 * IO_MAX_IN_FLIGHT, warmupMs: 3000, measureMs: 3000 } };
 const EVENT_LOAD = { publish: { concurrency: 64, warmupMs: 500, measureMs: 3000 }, warmupMs: 500, measureMs: 3000, maxPacedRate: 2000, backlog: 60_000, drainRounds: 5 };
 
 /** Throughput and latency comparisons, or single figures (memory, start-up) against a baseline. */

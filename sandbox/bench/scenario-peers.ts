@@ -5,9 +5,10 @@
  * called from a MeshClient in a second process. The same ~200-byte payload, the same 64 callers,
  * one nats-server; the two sides take turns for `rounds` rounds, pooled per side.
  * (s) I/O-bound scaling: replicas of `bench-io` (each request waits 5 ms; 8 at a time per
- * replica, a connection pool's bound), 1, 2 and 4 of them, called with 10 callers per replica
- * (a queue group spreads requests at random, so a replica needs a few waiting to stay busy);
- * throughput at N replicas against N times the throughput of one.
+ * replica, a connection pool's bound), 1, 2 and 4 of them, called with as many callers per
+ * replica as one replica admits (run.ts); throughput at N replicas against N times the
+ * throughput of one, with what each window cost (CPU per process and of the machine, requests
+ * each replica answered) printed beside it.
  * Every process is this file's bundle (peer-process.ts) run with plain `node`.
  */
 import { fork, type ChildProcess } from "node:child_process";
@@ -16,6 +17,8 @@ import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
 import { build } from "esbuild";
 import { CHECKOUT_ROOT } from "../build/production-build.ts";
 import { IO_MAX_IN_FLIGHT } from "./bench-actors.ts";
@@ -24,6 +27,7 @@ import { poolRounds, type LoadOptions, type LoadResult } from "./closed-loop.ts"
 import type { Figure } from "./figures.ts";
 import type { Comparison, Measurement } from "./report.ts";
 import { summarize } from "./stats.ts";
+import { cpuBetween, cpuSnapshot, type CpuSnapshot } from "./window-cpu.ts";
 
 export interface PeerLoad {
   readonly echo: LoadOptions;
@@ -91,6 +95,15 @@ export async function buildPeerScript(dir: string): Promise<string> {
   return script;
 }
 
+/** Requests each bench-io replica has answered so far, and how many of those were errors (OVERLOADED refusals). */
+async function answeredByReplica(nc: NatsConnection, instances: readonly string[]): Promise<Array<{ answered: number; errors: number }>> {
+  return Promise.all(instances.map(async (instance) => {
+    const reply = await nc.request(`$SRV.STATS.bench-io.${instance}`, undefined, { timeout: 2000 });
+    const stats = reply.json<{ endpoints: Array<{ num_requests: number; num_errors: number }> }>();
+    return stats.endpoints.reduce((sum, e) => ({ answered: sum.answered + e.num_requests, errors: sum.errors + e.num_errors }), { answered: 0, errors: 0 });
+  }));
+}
+
 function measurement(label: string, unit: string, result: LoadResult): Measurement {
   return { label, unit, summary: result.summary, errors: result.errors };
 }
@@ -129,15 +142,44 @@ export async function benchPeers(env: BenchEnvironment, load: PeerLoad): Promise
     const figures: Figure[] = [];
     const scalingCaller = await start(["mesh-caller", "io"], natsEnv(), "io-caller");
     const throughputs = new Map<number, number>();
-    let replicas = 0;
-    for (const wanted of [...load.scaling.replicas].sort((a, b) => a - b)) {
-      while (replicas < wanted) {
-        replicas++;
-        await start(["mesh-echo", "io"], actorEnv("bench-io", `bench-io-${replicas}`), `io-replica-${replicas}`);
+    const replicaPeers: Peer[] = [];
+    const instances: string[] = [];
+    const nc = await connect({ ...env.natsOptions(), noAsyncTraces: true });
+    try {
+      for (const wanted of [...load.scaling.replicas].sort((a, b) => a - b)) {
+        while (replicaPeers.length < wanted) {
+          const instance = `bench-io-${replicaPeers.length + 1}`;
+          replicaPeers.push(await start(["mesh-echo", "io"], actorEnv("bench-io", instance), `io-replica-${replicaPeers.length + 1}`));
+          instances.push(instance);
+        }
+        // What the window cost, beside the figure: each process's CPU, the machine's, and what each replica answered.
+        const pids = [scalingCaller.child.pid!, ...replicaPeers.map((peer) => peer.child.pid!)];
+        let cpuStart: CpuSnapshot | undefined;
+        let answeredStart: Array<{ answered: number; errors: number }> = [];
+        const windowOpens = new Promise<void>((resolve) => setTimeout(() => {
+          cpuStart = cpuSnapshot(pids);
+          void answeredByReplica(nc, instances).then((answered) => { answeredStart = answered; resolve(); }, () => resolve());
+        }, load.scaling.warmupMs));
+        const windowCloses = new Promise<CpuSnapshot | undefined>((resolve) => setTimeout(() => resolve(cpuSnapshot(pids)), load.scaling.warmupMs + load.scaling.measureMs));
+        const result = await scalingCaller.measure({ concurrency: load.scaling.callersPerReplica * wanted, warmupMs: load.scaling.warmupMs, measureMs: load.scaling.measureMs });
+        await windowOpens;
+        const cpu = cpuBetween(cpuStart, await windowCloses);
+        const answeredEnd = await answeredByReplica(nc, instances).catch(() => []);
+        throughputs.set(wanted, result.summary.throughput);
+        const perReplica = answeredEnd.length === answeredStart.length
+          ? answeredEnd.map((end, i) => ({ answered: end.answered - answeredStart[i]!.answered, errors: end.errors - answeredStart[i]!.errors }))
+          : [];
+        const cores = (pid: number) => cpu?.processCores.get(pid)?.toFixed(2) ?? "?";
+        process.stdout.write(`    bench-io, ${wanted} replica(s), ${load.scaling.callersPerReplica * wanted} callers: ${result.summary.throughput.toFixed(0)} req/s, p50 ${result.summary.p50Ms.toFixed(2)} ms, errors ${result.errors}\n`);
+        if (perReplica.length > 0) {
+          process.stdout.write(`      answered per replica (incl. a little after the window): ${perReplica.map((r) => r.answered).join(" / ")}; OVERLOADED refusals ${perReplica.reduce((sum, r) => sum + r.errors, 0)}\n`);
+        }
+        if (cpu) {
+          process.stdout.write(`      CPU (cores): caller ${cores(pids[0]!)}, replicas ${pids.slice(1).map(cores).join(" / ")}; the whole machine ${cpu.machineCores.toFixed(2)} of ${cpu.coresAvailable}\n`);
+        }
       }
-      const result = await scalingCaller.measure({ concurrency: load.scaling.callersPerReplica * wanted, warmupMs: load.scaling.warmupMs, measureMs: load.scaling.measureMs });
-      throughputs.set(wanted, result.summary.throughput);
-      process.stdout.write(`    bench-io, ${wanted} replica(s): ${result.summary.throughput.toFixed(0)} req/s, p50 ${result.summary.p50Ms.toFixed(2)} ms, errors ${result.errors}\n`);
+    } finally {
+      await nc.close();
     }
     const single = throughputs.get(1) ?? Number.NaN;
     for (const [count, throughput] of throughputs) {
