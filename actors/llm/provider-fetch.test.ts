@@ -58,3 +58,10 @@ test("a body it does not send itself (a form) goes through the built-in fetch", 
   const response = await createProviderFetch()(`${provider.baseURL}/chat/completions`, { method: "POST", body: new URLSearchParams({ a: "b" }) });
   assert.equal(response.status, 400, "the provider answered the form (it is not JSON)");
 });
+
+test("an answer slower than the idle-connection bound still arrives (the bound is for idle connections only)", async (t) => {
+  const { provider } = await useProvider(t);
+  await provider.setBehaviour({ latencyMs: 1_500 });
+  const answered = await createProviderClient(provider.baseURL, "test").chat.completions.create(question);
+  assert.match(answered.choices[0]?.message.content ?? "", /^reply:/);
+});

@@ -2,6 +2,8 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type 
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { Readable } from "node:stream";
 
+const IDLE_CONNECTION_MS = 1000;
+
 /**
  * The `fetch` the provider's `openai` client sends with: `node:http` over keep-alive
  * connections. Node's built-in fetch (undici) builds WHATWG request, stream and abort objects
@@ -12,7 +14,12 @@ import { Readable } from "node:stream";
  * server-sent events. Any other body (a form, a stream) goes through the built-in fetch.
  */
 export function createProviderFetch(): typeof fetch {
-  const agents = { "http:": new HttpAgent({ keepAlive: true }), "https:": new HttpsAgent({ keepAlive: true }) };
+  // An idle connection is closed well before a server's keep-alive timeout (Node's own 5 s;
+  // the agent's margin of 1 s under the announced one was too little on a loaded machine: a
+  // request sent as the server closed the socket failed with ECONNRESET). The bound applies
+  // to idle connections only: a call may wait on its answer for as long as its timeout.
+  const options = { keepAlive: true, timeout: IDLE_CONNECTION_MS };
+  const agents = { "http:": new HttpAgent(options), "https:": new HttpsAgent(options) };
 
   return async function providerFetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
     const url = typeof input === "string" ? new URL(input) : input instanceof URL ? input : undefined;
