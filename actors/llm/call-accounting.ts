@@ -86,13 +86,13 @@ export async function settleCall(
   record: { policy: TenantPolicy; requestHash: string; service: string; fallback: boolean },
 ): Promise<number> {
   const usage = outcome.usage ?? { promptTokens: 0, completionTokens: 0 };
+  let costUsd = 0;
+  if (outcome.usage) costUsd = (await admitted.lease.settle(outcome.usage)).costUsd;
+  else await admitted.lease.release();
+  // After the accounting: a full call log may make the reply wait for its record, never the settlement.
   await services.callLog.add(context.tenant, callRecord(record.policy, {
     requestHash: record.requestHash, service: record.service, model: admitted.model, latencyMs: outcome.latencyMs, fallback: record.fallback, ...usage,
     outcome: outcome.usage ? "ok" : "error", ...(outcome.errorCode === undefined ? {} : { errorCode: outcome.errorCode }),
   }));
-  if (!outcome.usage) {
-    await admitted.lease.release();
-    return 0;
-  }
-  return (await admitted.lease.settle(outcome.usage)).costUsd;
+  return costUsd;
 }
