@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIUserAbortError, NotFoundError, RateLimitError } from "openai";
 import { rejectionOf, useProvider } from "../../sandbox/provider/testing.ts";
@@ -64,4 +66,17 @@ test("an answer slower than the idle-connection bound still arrives (the bound i
   await provider.setBehaviour({ latencyMs: 1_500 });
   const answered = await createProviderClient(provider.baseURL, "test").chat.completions.create(question);
   assert.match(answered.choices[0]?.message.content ?? "", /^reply:/);
+});
+
+test("a provider that stalls in the middle of its answer ends in the SDK's timeout error, not a connection error", async (t) => {
+  const stalled = createServer((request, response) => {
+    request.resume();
+    response.writeHead(200, { "content-type": "application/json" });
+    response.write('{"id":"chatcmpl-1","object":"chat.completion","choices":[');
+  });
+  await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
+  t.after(() => new Promise<void>((resolve) => { stalled.closeAllConnections(); stalled.close(() => resolve()); }));
+  const { port } = stalled.address() as AddressInfo;
+  const client = createProviderClient(`http://127.0.0.1:${port}/v1`, "test");
+  assert.ok(await rejectionOf(client.chat.completions.create(question, { timeout: 200 })) instanceof APIConnectionTimeoutError);
 });

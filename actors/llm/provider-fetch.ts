@@ -46,7 +46,12 @@ export function createProviderFetch(): typeof fetch {
       return new Response(Readable.toWeb(response) as ReadableStream<Uint8Array>, init_);
     }
     const chunks: Buffer[] = [];
-    for await (const chunk of response) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+    } catch (error) {
+      // Aborted while the body arrived: an abort as fetch reports it (the SDK tells timeouts by it).
+      throw signal?.aborted ? new DOMException("the request was aborted", "AbortError") : error;
+    }
     return new Response(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), init_);
   };
 }
