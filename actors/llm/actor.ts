@@ -3,6 +3,7 @@ import { llmContract } from "../../protocol/llm.ts";
 import { tenantsContract } from "../../protocol/tenants.ts";
 import { createTenantPolicyCache, defineActor } from "../../runtime/index.ts";
 import { BackgroundWrites } from "./background-writes.ts";
+import { CallLog } from "./call-log.ts";
 import { CAPACITY_NOT_STARTED, startCallCapacity } from "./capacity.ts";
 import { createCompleteHandler, type LlmServices } from "./complete.ts";
 import { COMPLETION_CACHE } from "./completion-cache.ts";
@@ -29,7 +30,9 @@ export function createLlmActor(configInput: LlmConfig | LlmConfigInput = {}) {
   });
   const policies = createTenantPolicyCache(config.policyCacheMs);
   // Capacity needs the replica's mesh client: it is connected in onStart, before any request.
-  const services: LlmServices = { config, client, breakers, policies, background: new BackgroundWrites(config.maxBackgroundWrites), capacity: CAPACITY_NOT_STARTED };
+  const services: LlmServices = { config, client, breakers, policies, background: new BackgroundWrites(config.maxBackgroundWrites),
+    capacity: CAPACITY_NOT_STARTED, callLog: CALL_LOG_NOT_STARTED,
+  };
 
   return defineActor({
     name: "llm",
@@ -61,16 +64,22 @@ export function createLlmActor(configInput: LlmConfig | LlmConfigInput = {}) {
       log.info({ baseURL: config.baseURL, fallbacks: config.fallbacks, timeoutMs: config.timeoutMs }, "llm provider configured");
       const capacity = startCallCapacity(start, config);
       services.capacity = capacity;
+      const callLog = new CallLog(start.store, start.log, { flushMs: config.callLogFlushMs, maxPending: config.maxBackgroundWrites });
+      services.callLog = callLog;
       const stopDrainer = startOutboxDrainer(start, config.outboxDrainMs);
       return async () => {
         // In-flight calls are finished by now (graceful drain): settle the shares, then let the last writes land.
         await capacity.close();
         await services.background.drain();
+        await callLog.close();
         await stopDrainer();
       };
     },
   });
 }
+
+/** Before onStart: requests arrive only after it, so this is never called. */
+const CALL_LOG_NOT_STARTED = { add: async () => {} };
 
 /** The llm actor configured from the environment (see README, Configuration). */
 export const llmActor = createLlmActor(llmConfigFromEnv());

@@ -1,12 +1,12 @@
 import type { TenantPolicy } from "../../protocol/tenants.ts";
 import { MeshError, type WorkContext } from "../../runtime/index.ts";
 import type { Lease } from "../../runtime/ai/lease-client.ts";
-import type { BackgroundWrites } from "./background-writes.ts";
 import type { CallCapacity } from "./capacity.ts";
 import type { LlmConfig } from "./config.ts";
 import type { ModelCircuit, ProviderBreakers } from "./provider-breakers.ts";
 import type { ProviderFailure } from "./provider-errors.ts";
-import { logCall } from "./records.ts";
+import type { CallLog } from "./call-log.ts";
+import { callRecord } from "./records.ts";
 
 /** A provider call shorter than this is not worth admitting. */
 export const MIN_CALL_MS = 100;
@@ -15,7 +15,8 @@ export interface AccountingServices {
   readonly config: LlmConfig;
   readonly breakers: ProviderBreakers;
   readonly capacity: CallCapacity;
-  readonly background: BackgroundWrites;
+  /** Set once the replica is connected (onStart). */
+  readonly callLog: Pick<CallLog, "add">;
 }
 
 /** What one provider call is admitted for (the request already passed policy: see request-admission.ts). */
@@ -78,20 +79,20 @@ export interface CallOutcome {
  * The settlement seam: the call's usage goes into its lease (in memory for a share, settled with
  * the share's totals later; a lease of its own is settled now), durably either way (an
  * `events.llm.settlement` event, see capacity.ts); a call without usage gives its capacity back.
- * The call record is written in the background. Returns the call's cost at the lease's price.
+ * The call record joins the replica's next batch (call-log.ts). Returns the call's cost at the lease's price.
  */
 export async function settleCall(
   services: AccountingServices, context: WorkContext, admitted: AdmittedCall, outcome: CallOutcome,
   record: { policy: TenantPolicy; requestHash: string; service: string; fallback: boolean },
 ): Promise<number> {
   const usage = outcome.usage ?? { promptTokens: 0, completionTokens: 0 };
-  void services.background.run(logCall(context, record.policy, {
+  let costUsd = 0;
+  if (outcome.usage) costUsd = (await admitted.lease.settle(outcome.usage)).costUsd;
+  else await admitted.lease.release();
+  // After the accounting: a full call log may make the reply wait for its record, never the settlement.
+  await services.callLog.add(context.tenant, callRecord(record.policy, {
     requestHash: record.requestHash, service: record.service, model: admitted.model, latencyMs: outcome.latencyMs, fallback: record.fallback, ...usage,
     outcome: outcome.usage ? "ok" : "error", ...(outcome.errorCode === undefined ? {} : { errorCode: outcome.errorCode }),
   }));
-  if (!outcome.usage) {
-    await admitted.lease.release();
-    return 0;
-  }
-  return (await admitted.lease.settle(outcome.usage)).costUsd;
+  return costUsd;
 }

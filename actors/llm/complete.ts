@@ -1,5 +1,6 @@
 import type { CompletionRequest, CompletionResult } from "../../protocol/llm.ts";
 import { toMeshError, type WorkContext, type TenantPolicyCache } from "../../runtime/index.ts";
+import type { BackgroundWrites } from "./background-writes.ts";
 import { readCachedCompletion, writeCachedCompletion } from "./completion-cache.ts";
 import { replyForFailure } from "./failure-replies.ts";
 import { callBudgetMs, MIN_CALL_MS } from "./call-accounting.ts";
@@ -14,8 +15,11 @@ import { publishUsage } from "./usage-event.ts";
 
 export interface LlmServices extends AttemptServices {
   readonly policies: TenantPolicyCache;
+  /** Usage events of billed calls, published after their answers. */
+  readonly background: BackgroundWrites;
   /** Set once the replica is connected (onStart). */
   capacity: AttemptServices["capacity"];
+  callLog: AttemptServices["callLog"];
 }
 
 const DAY_MS = 86_400_000;
@@ -74,7 +78,7 @@ export function createCompleteHandler(services: LlmServices) {
     const output = { content: answer.content, toolCalls: answer.toolCalls };
     const cacheTtlMs = Math.min(services.config.cacheTtlMs, policy.retention.retentionDays * DAY_MS);
     // The provider billed this call: its usage event (durable: retried, then the outbox) is
-    // published after the answer, bounded in number (background-writes.ts), like the call record.
+    // published after the answer, bounded in number (background-writes.ts).
     const billedUsage = publishUsage(context, { ...noUsage, ...usage, model: result.model, costUsd: result.costUsd, latencyMs: elapsed(), outcome: "ok", fallback }, services.config.publishRetryMs);
     await Promise.all([
       services.background.run(billedUsage.catch(() => {})),

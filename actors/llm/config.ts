@@ -37,8 +37,10 @@ export const LlmConfigSchema = z.object({
   shareUsableMs: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** A share with no call for this long is settled, so idle capacity goes back to the tenant. */
   shareIdleMs: z.coerce.number().int().min(10).max(600_000).default(1_000),
-  /** Background writes and publishes (call records, usage events) a replica lets run at once before a reply waits for them. */
+  /** Usage events in flight after their answers, and call records not yet written, a replica holds before a reply waits for its own. */
   maxBackgroundWrites: z.coerce.number().int().positive().max(100_000).default(512),
+  /** How long a call record waits for others before the replica writes them in one batch. */
+  callLogFlushMs: z.coerce.number().int().min(1).max(60_000).default(100),
 });
 export type LlmConfig = Readonly<z.output<typeof LlmConfigSchema>>;
 export type LlmConfigInput = z.input<typeof LlmConfigSchema>;
@@ -49,7 +51,7 @@ export function parseLlmConfig(input: LlmConfigInput = {}): LlmConfig {
   return Object.freeze({ ...parsed.data, fallbacks: Object.freeze({ ...parsed.data.fallbacks }) });
 }
 
-/** OPENAI_BASE_URL, OPENAI_API_KEY, LLM_TIMEOUT_MS, LLM_FALLBACKS (JSON object), LLM_CACHE_TTL_MS, LLM_BREAKER_*, LLM_PUBLISH_RETRY_MS, LLM_OUTBOX_DRAIN_MS, LLM_SHARE_*, LLM_MAX_BACKGROUND_WRITES. */
+/** OPENAI_BASE_URL, OPENAI_API_KEY, LLM_TIMEOUT_MS, LLM_FALLBACKS (JSON object), LLM_CACHE_TTL_MS, LLM_BREAKER_*, LLM_PUBLISH_RETRY_MS, LLM_OUTBOX_DRAIN_MS, LLM_SHARE_*, LLM_MAX_BACKGROUND_WRITES, LLM_CALL_LOG_FLUSH_MS. */
 export function llmConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LlmConfig {
   let fallbacks: unknown;
   try {
@@ -74,5 +76,6 @@ export function llmConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LlmConfi
     shareUsableMs: env.LLM_SHARE_USABLE_MS || undefined,
     shareIdleMs: env.LLM_SHARE_IDLE_MS || undefined,
     maxBackgroundWrites: env.LLM_MAX_BACKGROUND_WRITES || undefined,
+    callLogFlushMs: env.LLM_CALL_LOG_FLUSH_MS || undefined,
   });
 }

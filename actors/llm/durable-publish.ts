@@ -13,7 +13,8 @@ export type DurableOutcome = "published" | "stored";
 interface DurableTarget {
   publish(event: EventContract, payload: unknown, eventId: string): Promise<void>;
   readonly store: ActorStore;
-  readonly log: Logger;
+  /** Asked only when the event goes to the outbox: a request's child logger costs to build. */
+  log(): Logger;
   readonly tenant: string;
   readonly traceparent: string;
   /** Epoch ms after which JetStream refusals are not retried any more: the event goes to the outbox. */
@@ -32,7 +33,7 @@ export function publishDurably<E extends EventContract>(
 ): Promise<DurableOutcome> {
   return publishOrStore({
     publish: (contract, body, id) => context.publish(contract, body as z.input<E["schema"]>, { eventId: id }),
-    store: context.store, log: context.log, tenant: context.tenant, traceparent: context.traceparent,
+    store: context.store, log: () => context.log, tenant: context.tenant, traceparent: context.traceparent,
     retryUntil: Math.min(Date.now() + retryForMs, context.deadline),
   }, event, payload, eventId);
 }
@@ -43,7 +44,7 @@ export function publishDurablyForTenant<E extends EventContract>(
 ): Promise<DurableOutcome> {
   return publishOrStore({
     publish: (contract, body, id) => start.publish(contract, body, { eventId: id, tenant }),
-    store: start.store, log: start.log, tenant, traceparent: "", retryUntil: Date.now() + retryForMs,
+    store: start.store, log: () => start.log, tenant, traceparent: "", retryUntil: Date.now() + retryForMs,
   }, event, payload, eventId);
 }
 
@@ -64,6 +65,6 @@ async function publishOrStore(target: DurableTarget, event: EventContract, paylo
   await storeInOutbox(target.store, {
     _id: eventId, subject: event.subject, tenant: target.tenant, traceparent: target.traceparent, payload: JSON.stringify(payload),
   });
-  target.log.warn({ eventId, subject: event.subject }, "event stream refused the event; stored in the outbox for republishing");
+  target.log().warn({ eventId, subject: event.subject }, "event stream refused the event; stored in the outbox for republishing");
   return "stored";
 }

@@ -2,6 +2,7 @@ import OpenAI from "openai";
 import type { CompletionRequest, CompletionResult } from "../../protocol/llm.ts";
 import type { ModelCircuit } from "./provider-breakers.ts";
 import { APIConnectionTimeoutError } from "openai";
+import { createProviderFetch } from "./provider-fetch.ts";
 import { CallerDeadlineError, classifyProviderError, type ProviderFailure } from "./provider-errors.ts";
 import { traceProviderCall } from "../../runtime/index.ts";
 
@@ -16,9 +17,9 @@ export type ProviderOutcome =
   | { readonly ok: true; readonly answer: ProviderAnswer; readonly latencyMs: number }
   | { readonly ok: false; readonly failure: ProviderFailure; readonly latencyMs: number };
 
-/** The SDK never retries (the mesh decides retries once) and never writes to stdout. */
+/** The SDK never retries (the mesh decides retries once) and never writes to stdout; it sends with provider-fetch.ts. */
 export function createProviderClient(baseURL: string, apiKey: string): OpenAI {
-  return new OpenAI({ baseURL, apiKey: apiKey || "not-set", maxRetries: 0, logLevel: "off" });
+  return new OpenAI({ baseURL, apiKey: apiKey || "not-set", maxRetries: 0, logLevel: "off", fetch: createProviderFetch() });
 }
 
 export function toChatParams(request: CompletionRequest, model: string): OpenAI.Chat.ChatCompletionCreateParamsNonStreaming {

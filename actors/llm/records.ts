@@ -44,10 +44,10 @@ async function bestEffort(context: WorkContext, what: string, write: () => Promi
   }
 }
 
-export function logCall(context: WorkContext, policy: TenantPolicy, record: Omit<CallRecord, "at" | "expiresAt">): Promise<void> {
+/** The call's record, stamped now and kept for the tenant's retention (written in batches by call-log.ts). */
+export function callRecord(policy: TenantPolicy, fields: Omit<CallRecord, "at" | "expiresAt">): CallRecord {
   const at = new Date();
-  return bestEffort(context, "call record", () =>
-    context.store.collection<CallRecord>(CALL_LOG).insertOne(context.tenant, { ...record, at, expiresAt: retentionEnd(policy, at) }));
+  return { ...fields, at, expiresAt: retentionEnd(policy, at) };
 }
 
 export function storeEvaluationSample(context: WorkContext, policy: TenantPolicy, sample: Omit<EvaluationSample, "at" | "expiresAt">): Promise<void> {

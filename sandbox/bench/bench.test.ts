@@ -2,6 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { storedAtFromAckSubject } from "./ack-monitor.ts";
+import * as processCpu from "./process-cpu.ts";
+import { profileWindow } from "./profile-summary.ts";
 import { benchEntries, formatGrid, formatTable, type Comparison, type Measurement } from "./report.ts";
 import { percentile, rateAfterWarmup, ratio, Samples, summarize } from "./stats.ts";
 import { cpuBetween, cpuSnapshot } from "./window-cpu.ts";
@@ -160,4 +162,25 @@ test("the scaling model: a saturated replica serves slots / service time; one re
   // Fewer callers than slots: each caller completes one request per service + transit time.
   const starved = simulate({ replicas: 1, callersPerReplica: 4, transitMs: 2, routing: "free-slot", simulatedMs: 5000 });
   assert.ok(Math.abs(starved.throughput - 4 / 7.25 * 1000) < 10, String(starved.throughput));
+});
+
+test("a /proc stat line is read after the command name, whatever the name holds", () => {
+  // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
+  const line = "4242 (node (worker) x) S 17 4242 17 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 11";
+  assert.deepEqual(processCpu.parseProcStat(4242, line), { pid: 4242, parent: 17, cpuMs: 3250 });
+});
+
+test("cpuBetween reports only the processes that used CPU, largest first", () => {
+  const before = new Map([[1, 100], [2, 50], [3, 10]]);
+  const after = new Map([[1, 130], [2, 50], [3, 70], [4, 5]]);
+  assert.deepEqual(processCpu.cpuBetween(before, after, (pid) => `p${pid}`), [
+    { pid: 3, label: "p3", cpuMs: 60 }, { pid: 1, label: "p1", cpuMs: 30 }, { pid: 4, label: "p4", cpuMs: 5 },
+  ]);
+});
+
+test("profileWindow keeps the samples taken inside the window only", () => {
+  const profile = { nodes: [], startTime: 1000, samples: [1, 2, 3, 4], timeDeltas: [100, 100, 100, 100] };
+  // Samples at 1100, 1200, 1300, 1400 µs.
+  assert.deepEqual(profileWindow(profile, 1150, 1350), { nodes: [], startTime: 1150, endTime: 1350, samples: [2, 3], timeDeltas: [0, 100] });
+  assert.deepEqual(profileWindow(profile, 5000, 6000).samples, []);
 });

@@ -14,10 +14,32 @@ interface ProfileNode {
   children?: number[];
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
+  startTime?: number;
+  endTime?: number;
   samples?: number[];
   timeDeltas?: number[];
+}
+
+/**
+ * The samples of `profile` taken between `fromUs` and `toUs` (V8's clock: CLOCK_MONOTONIC in
+ * µs, the same as `process.hrtime.bigint() / 1000n` in any process of the machine), e.g. a
+ * `node --cpu-prof` profile of a whole process cut to a bench's measured window.
+ */
+export function profileWindow(profile: CpuProfile, fromUs: number, toUs: number): CpuProfile {
+  const samples: number[] = [];
+  const timeDeltas: number[] = [];
+  let at = profile.startTime ?? 0;
+  const all = profile.samples ?? [];
+  for (let i = 0; i < all.length; i++) {
+    const delta = profile.timeDeltas?.[i] ?? 0;
+    at += delta;
+    if (at < fromUs || at > toUs) continue;
+    samples.push(all[i]!);
+    timeDeltas.push(samples.length === 1 ? 0 : delta);
+  }
+  return { ...profile, startTime: fromUs, endTime: toUs, samples, timeDeltas };
 }
 
 const OWN_CODE = /^(runtime|protocol|actors|sandbox)\//;

@@ -25,6 +25,7 @@ import { BENCH_TENANT } from "./bench-actors.ts";
 import { BENCH_DIR, type BenchEnvironment } from "./bench-environment.ts";
 import { poolRounds, runClosedLoop, type LoadOptions, type LoadResult } from "./closed-loop.ts";
 import { startMeasuredProcess, type MeasuredProcess } from "./measured-process.ts";
+import { cpuBetween, cpuOfTree } from "./process-cpu.ts";
 import type { Comparison } from "./report.ts";
 import { UNLIMITED_POLICY } from "./scenario-leases.ts";
 
@@ -46,11 +47,35 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function benchLlm(env: BenchEnvironment, load: LoadOptions, rounds: number): Promise<Comparison> {
+/** The two sides of (f), running: each call issues one completion. */
+export interface LlmSides {
+  directCall(index: number): Promise<unknown>;
+  meshCall(index: number): Promise<unknown>;
+  /** `llm.complete` calls issued so far. */
+  readonly completions: number;
+  /** Lease requests ai-capacity has answered so far. */
+  leasesServed(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface LlmSidesOptions {
+  /** Node flags for each llm replica after `--import tsx` (e.g. `--cpu-prof`). */
+  readonly replicaNodeFlags?: readonly string[];
+}
+
+/** Starts the provider, tenants, ai-capacity and the llm replicas of (f), and the bench tenant. */
+export async function openLlmSides(env: BenchEnvironment, options: LlmSidesOptions = {}): Promise<LlmSides> {
   const processes: MeasuredProcess[] = [];
   const started: Array<{ stop(): Promise<void> }> = [];
   const nc = await connect({ ...env.natsOptions(), name: "bench-llm" });
   const client = new MeshClient(nc, { service: "bench-caller", maxAttempts: 1, defaultTimeoutMs: 30_000 });
+  const close = async () => {
+    for (const process of processes.slice(1).reverse()) await process.stop();
+    for (const actor of started.reverse()) await actor.stop();
+    await processes[0]?.stop();
+    client.close();
+    await nc.close();
+  };
   try {
     const port = await freePort();
     processes.push(await startMeasuredProcess({
@@ -59,16 +84,14 @@ export async function benchLlm(env: BenchEnvironment, load: LoadOptions, rounds:
     }));
     const baseURL = `http://127.0.0.1:${port}/v1`;
     const sdk = new OpenAI({ baseURL, apiKey: "test", maxRetries: 0 });
-    const directCall = (index: number) => sdk.chat.completions.create({
-      model: MODEL, messages: [{ role: "user", content: question(index) }], max_tokens: MAX_TOKENS, temperature: 1,
-    });
 
     started.push(await env.startActor(tenantsActor, "bench-tenants-2", "llm"));
     const capacity = await env.startActor(createAiCapacityActor(parseAiCapacityConfig({})), "bench-capacity-2", "llm");
     started.push(capacity);
     for (let replica = 1; replica <= LLM_REPLICAS; replica++) {
       processes.push(await startMeasuredProcess({
-        nodeFlags: ["--import", "tsx"], script: LLM_REPLICA_MAIN, args: [], readyText: "ready ", logFile: join(BENCH_DIR, `llm-replica-${replica}.log`), gcHook: false,
+        nodeFlags: ["--import", "tsx", ...options.replicaNodeFlags ?? []], script: LLM_REPLICA_MAIN, args: [], readyText: "ready ",
+        logFile: join(BENCH_DIR, `llm-replica-${replica}.log`), gcHook: false,
         env: {
           NATS_URL: env.natsUrl, NATS_CREDS: env.natsCredsFile("llm"), MONGO_URL: env.mongoUrl, MESHWORK_DB_PREFIX: `${env.databasePrefix}llm`,
           MESHWORK_INSTANCE_ID: `bench-llm-${replica}`, LOG_LEVEL: "info", METRICS_PORT: "-1", OPENAI_BASE_URL: baseURL, OPENAI_API_KEY: "test",
@@ -78,20 +101,42 @@ export async function benchLlm(env: BenchEnvironment, load: LoadOptions, rounds:
     await actorClient(client, tenantsContract).put({ policy: UNLIMITED_POLICY, expectedVersion: 0 }, { tenant: BENCH_TENANT });
     const llm = actorClient(client, llmContract);
     let completions = 0;
-    const meshCall = (index: number) => (completions++, llm.complete({
-      model: MODEL, messages: [{ role: "user", content: question(index) }], maxTokens: MAX_TOKENS, temperature: 1,
-    }, { tenant: BENCH_TENANT }));
-    const leasesBefore = await leasesServed(capacity);
+    return {
+      directCall: (index) => sdk.chat.completions.create({
+        model: MODEL, messages: [{ role: "user", content: question(index) }], max_tokens: MAX_TOKENS, temperature: 1,
+      }),
+      meshCall: (index) => (completions++, llm.complete({
+        model: MODEL, messages: [{ role: "user", content: question(index) }], maxTokens: MAX_TOKENS, temperature: 1,
+      }, { tenant: BENCH_TENANT })),
+      get completions() {
+        return completions;
+      },
+      leasesServed: () => leasesServed(capacity),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+export async function benchLlm(env: BenchEnvironment, load: LoadOptions, rounds: number): Promise<Comparison> {
+  const sides = await openLlmSides(env);
+  try {
+    const leasesBefore = await sides.leasesServed();
+    const directCpu = new WindowCpu();
+    const meshCpu = new WindowCpu();
     const directRounds: LoadResult[] = [];
     const meshRounds: LoadResult[] = [];
     for (let round = 0; round < rounds; round++) {
-      directRounds.push(await runClosedLoop(directCall, load));
-      meshRounds.push(await runClosedLoop(meshCall, load));
+      directRounds.push(await runClosedLoop(sides.directCall, { ...load, onWindow: directCpu }));
+      meshRounds.push(await runClosedLoop(sides.meshCall, { ...load, onWindow: meshCpu }));
     }
-    const leasesPerCall = (await leasesServed(capacity) - leasesBefore) / completions;
+    const leasesPerCall = (await sides.leasesServed() - leasesBefore) / sides.completions;
     const direct = poolRounds(directRounds);
     const mesh = poolRounds(meshRounds);
     if (mesh.firstError) process.stderr.write(`(f) first llm.complete error: ${String(mesh.firstError)}\n`);
+    process.stderr.write(`(f) CPU per direct call: ${directCpu.perCall(direct.summary.count)}\n(f) CPU per llm.complete: ${meshCpu.perCall(mesh.summary.count)}\n`);
     return {
       scenario: "(f)",
       baseline: { label: "direct openai SDK completion", unit: "calls/s", summary: direct.summary, errors: direct.errors },
@@ -105,11 +150,35 @@ export async function benchLlm(env: BenchEnvironment, load: LoadOptions, rounds:
       ],
     };
   } finally {
-    for (const process of processes.slice(1).reverse()) await process.stop();
-    for (const actor of started.reverse()) await actor.stop();
-    await processes[0]?.stop();
-    client.close();
-    await nc.close();
+    await sides.close();
+  }
+}
+
+/**
+ * CPU time of every process of the bench's tree summed over the measured windows of one side:
+ * where a call's work lands (bench process = callers, tenants, ai-capacity; then the provider,
+ * each llm replica, nats-server, FerretDB).
+ */
+export class WindowCpu {
+  readonly #used = new Map<string, number>();
+  #before: Map<number, number> | undefined;
+
+  start = (): void => {
+    this.#before = cpuOfTree();
+  };
+
+  end = (): void => {
+    if (!this.#before) return;
+    for (const { label, cpuMs } of cpuBetween(this.#before, cpuOfTree())) this.#used.set(label, (this.#used.get(label) ?? 0) + cpuMs);
+    this.#before = undefined;
+  };
+
+  /** `label ms` per call for each process, largest first, and the total. */
+  perCall(calls: number): string {
+    const entries = [...this.#used].sort((a, b) => b[1] - a[1]);
+    const total = entries.reduce((sum, [, ms]) => sum + ms, 0);
+    const format = (ms: number) => (ms / Math.max(calls, 1)).toFixed(2);
+    return `${format(total)} ms in all (${entries.map(([label, ms]) => `${label} ${format(ms)}`).join(", ")})`;
   }
 }
 
