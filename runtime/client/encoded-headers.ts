@@ -1,4 +1,5 @@
 import { headers as natsHeaders, MsgHdrsImpl, type MsgHdrs } from "@nats-io/nats-core";
+import { MeshError } from "../errors.ts";
 
 /** Values nats-core's `set` would refuse (CR, LF) or change (surrounding whitespace). */
 const NEEDS_NATS_CHECKS = /[\r\n]|^\s|\s$/;
@@ -26,7 +27,8 @@ export class EncodedHeaders extends MsgHdrsImpl {
 
   /**
    * Headers with these names (valid header names, each once) and values, in this order. A
-   * value nats-core would refuse or trim goes through nats-core's `set`, which throws or trims.
+   * value nats-core would trim goes through nats-core's `set`; one it refuses (CR or LF, which
+   * would forge headers) is the caller's BAD_REQUEST.
    */
   static of(entries: readonly (readonly [string, string])[]): MsgHdrs {
     // No headers encode to no bytes at all in nats-core, not to an empty block.
@@ -59,6 +61,9 @@ export class EncodedHeaders extends MsgHdrsImpl {
 
 function viaNats(entries: readonly (readonly [string, string])[]): MsgHdrs {
   const h = natsHeaders();
-  for (const [name, value] of entries) h.set(name, value);
+  for (const [name, value] of entries) {
+    if (/[\r\n]/.test(value)) throw new MeshError("BAD_REQUEST", `${name} cannot contain CR or LF`);
+    h.set(name, value);
+  }
   return h;
 }

@@ -65,6 +65,11 @@ test("malformed or missing headers get BAD_REQUEST, never a crash or a hang", as
   assert.equal(await codeOf(fixture.echo({ text: "still serving" }, { tenant: "acme" })), "OK");
 });
 
+test("a caller's tenant or key with CR or LF is its own BAD_REQUEST, refused before anything is sent", async () => {
+  assert.equal(await codeOf(fixture.echo({ text: "x" }, { tenant: "acme\r\nMw-Tenant: globex" })), "BAD_REQUEST");
+  assert.equal(await codeOf(fixture.echo({ text: "x" }, { tenant: "acme", idempotencyKey: "k\n1" })), "BAD_REQUEST");
+});
+
 test("a thrown plain error becomes INTERNAL without its detail; typed errors keep their code", async () => {
   const reply = await nc.request("fixture.fail", '{"code":"CRASH"}', { timeout: 2000, headers: (() => { const h = headers(); h.set("Mw-Tenant", "acme"); return h; })() });
   assert.equal(reply.headers?.get("Mw-Error"), "INTERNAL");
