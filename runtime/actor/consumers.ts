@@ -4,7 +4,7 @@ import { durableName, mongoDedupe, parseEventSubject, startEventConsumer } from 
 import type { ActorMetrics } from "../observability/metrics.ts";
 import type { ActorDefinition, ConsumerSpec } from "../types.ts";
 import { MESH_CALLER } from "../auth/caller-identity.ts";
-import { Work, type ActorEnvironment } from "./work-context.ts";
+import { EventWork, type ActorEnvironment } from "./work-context.ts";
 import type { EventDelivery } from "../events/types.ts";
 import { traceConsume, tracingEnabled } from "../observability/tracing.ts";
 
@@ -20,19 +20,20 @@ export async function startConsumers(options: {
   streamReplicas: number;
 }): Promise<{ stop(): Promise<void> }> {
   const { nc, definition, environment, metrics, db } = options;
-  // The handler's context for one delivery (an actor-level caller: events come from inside the mesh).
-  const processDelivery = async (spec: ConsumerSpec, payload: unknown, delivery: EventDelivery): Promise<void> => {
-    const work = new Work(environment, {
+  // The handler's context for one delivery (an actor-level caller: events come from inside the
+  // mesh). The traced path passes its consumer span's traceparent; the delivery is never copied.
+  const processDelivery = async (spec: ConsumerSpec, payload: unknown, delivery: EventDelivery, traceparent = delivery.traceparent): Promise<void> => {
+    const work = new EventWork(environment, {
       tenant: delivery.tenant,
       idempotencyKey: undefined,
       deadline: delivery.deadline,
-      traceparent: delivery.traceparent,
-      traceId: delivery.traceparent.slice(3, 35),
+      traceparent,
+      traceId: traceparent.slice(3, 35),
       callerService: "",
       caller: MESH_CALLER,
-    }, delivery.subject);
+    }, delivery.subject, delivery.eventId, delivery.deliveryCount);
     try {
-      await spec.handler(payload, Object.assign(work, { eventId: delivery.eventId, deliveryCount: delivery.deliveryCount }));
+      await spec.handler(payload, work);
     } finally {
       work.finish();
     }
@@ -55,7 +56,7 @@ export async function startConsumers(options: {
       streamReplicas: options.streamReplicas,
       dedupe: spec.dedupe === false ? undefined : mongoDedupe(db, durable),
       process: tracingEnabled()
-        ? (payload, delivery) => traceConsume(definition.name, durable, delivery, (traceparent) => processDelivery(spec, payload, { ...delivery, traceparent }))
+        ? (payload, delivery) => traceConsume(definition.name, durable, delivery, (traceparent) => processDelivery(spec, payload, delivery, traceparent))
         : (payload, delivery) => processDelivery(spec, payload, delivery),
       onEvent: (event) => {
         outcomes(event.type).inc();

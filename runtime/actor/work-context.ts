@@ -144,3 +144,10 @@ export class Work implements WorkContext {
   }
 
 }
+
+/** The context of one event delivery: a Work that also names the event (`consumeEvent` handlers). */
+export class EventWork extends Work {
+  constructor(environment: ActorEnvironment, meta: RequestMeta, subject: string, readonly eventId: string, readonly deliveryCount: number) {
+    super(environment, meta, subject);
+  }
+}

@@ -10,6 +10,7 @@ import type { z } from "zod";
 import { HEADERS } from "../../protocol/headers.ts";
 import { classifyThrown } from "../pipeline/classify.ts";
 import { decodePayload } from "../pipeline/decode.ts";
+import { Delivery } from "./read-delivery.ts";
 import { deliveryFailureKind, redeliveryDelay } from "./retry-policy.ts";
 import type { ConsumerEvent, EventDedupe, EventDelivery, ProcessedEventRef } from "./types.ts";
 
@@ -38,8 +39,8 @@ export interface DeliveryHandling {
 }
 
 export async function handleDelivery(handling: DeliveryHandling, message: JsMsg, receivedAt: number): Promise<void> {
-  const delivery = readDelivery(message, receivedAt + handling.ackWaitMs);
-  const { eventId, deliveryCount } = delivery;
+  const delivery = new Delivery(message, receivedAt + handling.ackWaitMs);
+  const { eventId, deliveryCount, streamSequence } = delivery;
   const parsed = decodePayload(handling.schema, message.data);
   if (!parsed.ok) {
     await deadLetterAndTerm(handling, message, eventId, `schema: ${parsed.reason}`);
@@ -51,16 +52,16 @@ export async function handleDelivery(handling: DeliveryHandling, message: JsMsg,
   // (measured: consumption fell from ~9,000 to ~470 msg/s on FerretDB). So an event republished
   // under the same id after the window is processed again; handlers that must never see an
   // event twice make their own write idempotent by event id (as `usage` does).
-  const ref: ProcessedEventRef = { eventId, streamSequence: message.seq, copy: delivery.copy };
+  const ref: ProcessedEventRef = { eventId, streamSequence, copy: delivery.copy };
   let seen: boolean;
   try {
     seen = deliveryCount > 1 || ref.copy ? ((await handling.dedupe?.seen(ref)) ?? false) : false;
   } catch (error) {
-    await handleFailure(handling, message, eventId, "dedupe", error);
+    await handleFailure(handling, message, delivery, "dedupe", error);
     return;
   }
   if (seen) {
-    handling.faults.forget(message.seq);
+    handling.faults.forget(streamSequence);
     ackSoon(handling, message);
     handling.emit({ type: "duplicate", eventId, deliveryCount });
     return;
@@ -68,10 +69,10 @@ export async function handleDelivery(handling: DeliveryHandling, message: JsMsg,
   try {
     await handling.process(parsed.value, delivery);
   } catch (error) {
-    await handleFailure(handling, message, eventId, "handler", error);
+    await handleFailure(handling, message, delivery, "handler", error);
     return;
   }
-  handling.faults.forget(message.seq);
+  handling.faults.forget(streamSequence);
   // Ack first, then record: the record only guards against repeats that come much later (a
   // republish, a lost ack's redelivery after ack_wait), so it need not hold the delivery slot.
   // A crash between handler and record is the same window either way.
@@ -148,8 +149,8 @@ export async function confirmAcks(handling: DeliveryHandling, timeoutMs: number)
   await handling.lastFinished?.ackAck({ timeout: timeoutMs }).catch(() => false);
 }
 
-async function handleFailure(handling: DeliveryHandling, message: JsMsg, eventId: string, stage: "handler" | "dedupe", error: unknown): Promise<void> {
-  const deliveryCount = message.info.deliveryCount;
+async function handleFailure(handling: DeliveryHandling, message: JsMsg, delivery: Delivery, stage: "handler" | "dedupe", error: unknown): Promise<void> {
+  const { eventId, deliveryCount, streamSequence } = delivery;
   const failure = classifyThrown(error);
   const reason = `${stage}: ${failure.detail}`;
   const kind = deliveryFailureKind(failure, error, stage);
@@ -159,7 +160,7 @@ async function handleFailure(handling: DeliveryHandling, message: JsMsg, eventId
   }
   // JetStream's delivery count also counts deliveries that met an outage, so the budget is
   // counted here, by faults alone.
-  const faults = kind === "fault" ? handling.faults.add(message.seq) : handling.faults.get(message.seq);
+  const faults = kind === "fault" ? handling.faults.add(streamSequence) : handling.faults.get(streamSequence);
   if (kind === "fault" && faults >= handling.maxDeliver) {
     await deadLetterAndTerm(handling, message, eventId, `max deliveries (${reason})`, error);
     return;
@@ -214,51 +215,4 @@ async function deadLetterAndTerm(handling: DeliveryHandling, message: JsMsg, eve
 
 function readEventId(message: JsMsg): string {
   return message.headers?.get(HEADERS.eventId) || message.headers?.get("Nats-Msg-Id") || `${message.info.stream}:${message.seq}`;
-}
-
-const MSG_ID = "Nats-Msg-Id";
-
-/** A delivery and whether it is a copy: one that names its event in Mw-Event-Id while JetStream stored it under another msg id. */
-type Delivery = EventDelivery & { readonly copy: boolean };
-
-/**
- * The delivery as the handler sees it. Only the four headers every delivery needs are read, in
- * one pass (nats-core's get() lists every header name per call; exact names, as the publisher
- * writes them); the record of all headers is built when asked for: building it per event was
- * half of the consumer's own time in the bench profile. An object literal with a getter, so a
- * spread copy (`{ ...delivery }`) still carries the headers.
- */
-function readDelivery(message: JsMsg, deadline: number): Delivery {
-  let namedEventId = "";
-  let msgId = "";
-  let tenant = "";
-  let traceparent = "";
-  for (const [key, values] of message.headers ?? []) {
-    const value = values[0] ?? "";
-    switch (key) {
-      case HEADERS.eventId: namedEventId ||= value; break;
-      case MSG_ID: msgId ||= value; break;
-      case HEADERS.tenant: tenant ||= value; break;
-      case HEADERS.traceparent: traceparent ||= value; break;
-    }
-  }
-  let record: Record<string, string> | undefined;
-  return {
-    eventId: namedEventId || msgId || `${message.info.stream}:${message.seq}`,
-    deliveryCount: message.info.deliveryCount,
-    subject: message.subject,
-    tenant,
-    traceparent,
-    deadline,
-    copy: namedEventId !== "" && namedEventId !== msgId,
-    get headers(): Readonly<Record<string, string>> {
-      if (!record) {
-        record = {};
-        for (const [key, values] of message.headers ?? []) {
-          if (values[0] !== undefined) record[key] = values[0];
-        }
-      }
-      return record;
-    },
-  };
 }

@@ -184,3 +184,33 @@ test("profileWindow keeps the samples taken inside the window only", () => {
   assert.deepEqual(profileWindow(profile, 1150, 1350), { nodes: [], startTime: 1150, endTime: 1350, samples: [2, 3], timeDeltas: [0, 100] });
   assert.deepEqual(profileWindow(profile, 5000, 6000).samples, []);
 });
+
+test("processCpuMicros reads a process's CPU time from /proc and findProcess finds a process by executable and argument", async () => {
+  const { spawn } = await import("node:child_process");
+  const { once } = await import("node:events").then((events) => events.default);
+  const { findProcess, processCpuMicros } = await import("./proc-stats.ts");
+  const before = processCpuMicros(process.pid);
+  const until = process.cpuUsage().user + 50_000;
+  while (process.cpuUsage().user < until); // 50 ms of CPU: more than one clock tick
+  assert.ok(processCpuMicros(process.pid) > before);
+  const marker = `bench-test-${process.pid}`;
+  const named = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)", marker]);
+  try {
+    await once(named, "spawn");
+    const executable = process.execPath.slice(process.execPath.lastIndexOf("/") + 1);
+    assert.equal(findProcess(executable, marker), named.pid);
+    assert.equal(findProcess("no-such-executable", marker), undefined);
+    assert.equal(findProcess(executable, `${marker}-other`), undefined);
+  } finally {
+    named.kill();
+  }
+});
+
+test("processSyscalls counts this process's write system calls", async () => {
+  const { writeSync } = await import("node:fs");
+  const { processSyscalls } = await import("./proc-stats.ts");
+  const before = processSyscalls(process.pid);
+  writeSync(1, "");
+  writeSync(1, "# processSyscalls\n");
+  assert.ok(processSyscalls(process.pid).writes > before.writes);
+});

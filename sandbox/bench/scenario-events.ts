@@ -43,7 +43,7 @@ function median(values: readonly number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-interface Side {
+export interface Side {
   readonly stream: string;
   readonly durable: string;
   publish(index: number): Promise<unknown>;
@@ -79,7 +79,7 @@ async function measureDrain(side: Side, alreadyPublished: number, jsm: JetStream
 }
 
 /** Publishes (unmeasured) until the stream holds `backlog` messages of this side; returns how many it holds. */
-async function fillBacklog(side: Side, published: number, backlog: number, concurrency: number): Promise<number> {
+export async function fillBacklog(side: Side, published: number, backlog: number, concurrency: number): Promise<number> {
   let next = published;
   let stored = published;
   let failures = 0;
@@ -98,8 +98,14 @@ async function fillBacklog(side: Side, published: number, backlog: number, concu
   return stored;
 }
 
-/** Latencies of the acks that came after the warm-up, at `rate` publishes per second. */
-async function measurePacedLatency(side: Side, monitorNc: NatsConnection, rate: number, load: EventLoad): Promise<{ summary: Summary; errors: number }> {
+/**
+ * Latencies of the acks that came after the warm-up, at `rate` publishes per second. The stream
+ * is emptied first: the two mesh sides share one stream, so without that the `dedupe: false`
+ * consumer first drained the events of the mesh side's paced run, seconds old, and its latency
+ * measured the backlog (p50 in the hundreds of ms).
+ */
+async function measurePacedLatency(side: Side, jsm: JetStreamManager, monitorNc: NatsConnection, rate: number, load: EventLoad): Promise<{ summary: Summary; errors: number }> {
+  await jsm.streams.purge(side.stream);
   const monitor = startAckMonitor(monitorNc, side.stream, side.durable);
   await monitorNc.flush();
   const consumer = await side.startConsumer();
@@ -114,7 +120,7 @@ async function measurePacedLatency(side: Side, monitorNc: NatsConnection, rate: 
   return { summary: summarize(measured, load.measureMs), errors: paced.errors };
 }
 
-async function bareSide(nc: NatsConnection, jsm: JetStreamManager): Promise<Side> {
+export async function bareSide(nc: NatsConnection, jsm: JetStreamManager): Promise<Side> {
   await jsm.streams.add({
     name: BARE_STREAM, subjects: ["bare-bench.>"], storage: StorageType.File, retention: RetentionPolicy.Limits,
     max_age: nanos(7 * 24 * 3600_000), duplicate_window: nanos(120_000),
@@ -150,7 +156,7 @@ async function bareSide(nc: NatsConnection, jsm: JetStreamManager): Promise<Side
   };
 }
 
-async function meshSide(env: BenchEnvironment, nc: NatsConnection, jsm: JetStreamManager, sink: ActorDefinition = benchSinkActor): Promise<Side> {
+export async function meshSide(env: BenchEnvironment, nc: NatsConnection, jsm: JetStreamManager, sink: ActorDefinition = benchSinkActor): Promise<Side> {
   await ensureEventStream(jsm, benchContract.actor);
   const publisher = createEventPublisher(nc, { actor: benchContract.actor });
   const payload = benchPayload(0);
@@ -191,9 +197,9 @@ export async function benchEvents(env: BenchEnvironment, load: EventLoad): Promi
     const [bareDrain, meshDrain, idempotentDrain] = drains.map(median) as [number, number, number];
     const slowest = Math.min(bareDrain, meshDrain);
     const rate = Math.max(10, Math.min(load.maxPacedRate, Math.floor((Number.isFinite(slowest) ? slowest : 100) / 2)));
-    const bareLatency = await measurePacedLatency(bare, monitorNc, rate, load);
-    const meshLatency = await measurePacedLatency(mesh, monitorNc, rate, load);
-    const idempotentLatency = await measurePacedLatency(idempotent, monitorNc, rate, load);
+    const bareLatency = await measurePacedLatency(bare, jsm, monitorNc, rate, load);
+    const meshLatency = await measurePacedLatency(mesh, jsm, monitorNc, rate, load);
+    const idempotentLatency = await measurePacedLatency(idempotent, jsm, monitorNc, rate, load);
     const consume = (label: string, throughput: number, latency: { summary: Summary; errors: number }): Measurement => ({
       label, unit: "msg/s", summary: { ...latency.summary, throughput }, errors: latency.errors,
     });
