@@ -188,7 +188,7 @@ test("profileWindow keeps the samples taken inside the window only", () => {
 test("processCpuMicros reads a process's CPU time from /proc and findProcess finds a process by executable and argument", async () => {
   const { spawn } = await import("node:child_process");
   const { once } = await import("node:events").then((events) => events.default);
-  const { findProcess, processCpuMicros } = await import("./proc-stats.ts");
+  const { findProcess, processCpuMicros } = await import("./process-cpu.ts");
   const before = processCpuMicros(process.pid);
   const until = process.cpuUsage().user + 50_000;
   while (process.cpuUsage().user < until); // 50 ms of CPU: more than one clock tick
@@ -208,7 +208,7 @@ test("processCpuMicros reads a process's CPU time from /proc and findProcess fin
 
 test("processSyscalls counts this process's write system calls", async () => {
   const { writeSync } = await import("node:fs");
-  const { processSyscalls } = await import("./proc-stats.ts");
+  const { processSyscalls } = await import("./process-cpu.ts");
   const before = processSyscalls(process.pid);
   writeSync(1, "");
   writeSync(1, "# processSyscalls\n");

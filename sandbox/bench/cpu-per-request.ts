@@ -11,9 +11,9 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdir } from "node:fs/promises";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { processCpuMicros } from "./process-cpu.ts";
 import { formatGrid } from "./report.ts";
 import { BENCH_DIR, openBenchEnvironment, type BenchEnvironment } from "./bench-environment.ts";
 import type { LoadOptions, LoadResult } from "./closed-loop.ts";
@@ -21,14 +21,6 @@ import { openBareEcho, openMeshEcho } from "./scenario-request-reply.ts";
 import { buildPeerScript, startPeer, type Peer } from "./scenario-peers.ts";
 
 const LOAD = { concurrency: 64, warmupMs: 500, measureMs: 2000 };
-const TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
-
-/** User plus system CPU of a process so far, in microseconds (fields 14 and 15 of /proc/<pid>/stat). */
-function cpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
-}
 
 /** The nats-server listening on the URL's port (ss names the process that owns the socket). */
 function natsServerPid(url: string): number {
@@ -59,9 +51,9 @@ function addRound(row: Row, result: LoadResult, operations: number, spent: Map<s
 
 /** Runs `measure` with CPU read around it; operations over warm-up and window are estimated from the window's rate. */
 async function measured(pids: Map<string, number>, measure: (load: LoadOptions) => Promise<LoadResult>): Promise<{ result: LoadResult; operations: number; spent: Map<string, number> }> {
-  const before = new Map([...pids].map(([name, pid]) => [name, cpuMicros(pid)]));
+  const before = new Map([...pids].map(([name, pid]) => [name, processCpuMicros(pid)]));
   const result = await measure(LOAD);
-  const spent = new Map([...pids].map(([name, pid]) => [name, cpuMicros(pid) - before.get(name)!]));
+  const spent = new Map([...pids].map(([name, pid]) => [name, processCpuMicros(pid) - before.get(name)!]));
   const operations = result.summary.count * ((LOAD.warmupMs + LOAD.measureMs) / LOAD.measureMs);
   return { result, operations, spent };
 }

@@ -5,7 +5,8 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 
-const TICKS_PER_SECOND = 100;
+/** USER_HZ, the unit of /proc's CPU times: 100 on every Linux. */
+export const TICKS_PER_SECOND = 100;
 
 interface ProcStat {
   readonly pid: number;
@@ -18,6 +19,37 @@ export function parseProcStat(pid: number, text: string): ProcStat {
   const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
   // After the name: state(0) ppid(1) ... utime(11) stime(12), in clock ticks.
   return { pid, parent: Number(fields[1]), cpuMs: (Number(fields[11]) + Number(fields[12])) * 1000 / TICKS_PER_SECOND };
+}
+
+/** User plus system CPU of the whole process (all its threads) so far, in microseconds. */
+export function processCpuMicros(pid: number): number {
+  return parseProcStat(pid, readFileSync(`/proc/${pid}/stat`, "utf8")).cpuMs * 1000;
+}
+
+/** Read and write system calls the process made so far (socket reads and writes count). */
+export function processSyscalls(pid: number): { reads: number; writes: number } {
+  const io = readFileSync(`/proc/${pid}/io`, "utf8");
+  const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, "m").exec(io)?.[1] ?? Number.NaN);
+  return { reads: field("syscr"), writes: field("syscw") };
+}
+
+/**
+ * The process whose executable's file name starts with `command` (the cache names binaries
+ * `nats-server-v2.12.15`) and whose command line contains `argument` (a port, say). The servers
+ * run under a watchdog shell with the same arguments, which this skips by its executable.
+ */
+export function findProcess(command: string, argument: string): number | undefined {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const [executable = "", ...args] = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (!executable.slice(executable.lastIndexOf("/") + 1).startsWith(command)) continue;
+      if (args.some((arg) => arg.includes(argument))) return Number(entry);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return undefined;
 }
 
 function readStat(pid: number): ProcStat | undefined {

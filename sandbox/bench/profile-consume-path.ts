@@ -19,7 +19,7 @@ import { connect } from "@nats-io/transport-node";
 import { startAckMonitor } from "./ack-monitor.ts";
 import { benchIdempotentSinkActor } from "./bench-actors.ts";
 import { BENCH_DIR, openBenchEnvironment } from "./bench-environment.ts";
-import { findProcess, processCpuMicros, processSyscalls } from "./proc-stats.ts";
+import { findProcess, processCpuMicros, processSyscalls } from "./process-cpu.ts";
 import { formatGrid } from "./report.ts";
 import { bareSide, fillBacklog, meshSide, type Side } from "./scenario-events.ts";
 import { rateAfterWarmup } from "./stats.ts";

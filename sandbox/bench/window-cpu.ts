@@ -4,8 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { processCpuMicros, TICKS_PER_SECOND } from "./process-cpu.ts";
 
-const TICKS_PER_SECOND = 100; // USER_HZ, the unit of /proc/<pid>/stat and /proc/stat on Linux
 
 export interface CpuSnapshot {
   readonly at: number;
@@ -23,9 +23,7 @@ export interface WindowCpu {
 
 function processTicks(pid: number): number | undefined {
   try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return Number(fields[11]) + Number(fields[12]);
+    return processCpuMicros(pid) * TICKS_PER_SECOND / 1e6;
   } catch {
     return undefined;
   }
