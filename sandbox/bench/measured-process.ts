@@ -44,8 +44,10 @@ export interface MeasuredProcess {
   readonly pid: number;
   /** Milliseconds from spawn() to the ready line. */
   readonly readyMs: number;
-  /** Memory after two forced full garbage collections: process.memoryUsage() and V8's physical size per heap space, in bytes. */
+  /** Memory after two forced full garbage collections: process.memoryUsage() and V8's physical size per heap space, in bytes. Rejects if the process exits first. */
   memoryAfterGc(): Promise<MemoryReading>;
+  /** True once the process has exited (by itself or after stop()). */
+  hasExited(): boolean;
   /** SIGTERM, then waits for the exit; resolves the exit code. */
   stop(): Promise<number | null>;
 }
@@ -85,9 +87,10 @@ export async function startMeasuredProcess(spec: MeasuredProcessSpec): Promise<M
       if (!spec.gcHook) throw new Error("started without the GC hook");
       const reply = once(child, "message");
       child.send(GC_REQUEST);
-      const [message] = (await reply) as [MemoryReading];
+      const [message] = (await Promise.race([reply, exited.then((code) => { throw new Error(`${spec.script} exited (${code}) before its memory was read; see ${spec.logFile}`); })])) as [MemoryReading];
       return message;
     },
+    hasExited: () => child.exitCode !== null || child.signalCode !== null,
     async stop() {
       child.kill("SIGTERM");
       const code = await exited;
