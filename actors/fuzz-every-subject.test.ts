@@ -17,7 +17,7 @@
  * (sandbox/bench/README.md), while the used heap after a full GC is what is still reachable, so
  * anything a case leaves reachable shows there (the llm tokenizer's bounded cache is off in that
  * process, see there): MAX_HEAP_GROWTH_BYTES over the 10,000 cases after the warm-up is
- * a leak of 315 bytes per case. Without a leak the reading moved by +0.5 to +0.9 MiB in our runs
+ * a leak of 315 bytes per case. Without a leak the reading moved by +0.5 to +1.4 MiB in our runs
  * (JIT code and feedback for paths first taken after the warm-up, MongoDB connections a busier
  * moment adds to a pool; after a warm-up of one batch instead of two, +1.2 to +2.2 MiB), so a
  * leak of a few hundred bytes per case fails it; FUZZ_MESH_LEAK_BYTES
