@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { getEncoding } from "js-tiktoken";
-import { countPromptTokens, countTokens, slices } from "./prompt-tokens.ts";
+import { countPromptTokens, countTokens, slices, TOKENIZER_CACHE_PIECES, warmUpTokenizer } from "./prompt-tokens.ts";
 
 const whole = getEncoding("o200k_base");
 const exact = (text: string) => whole.encode(text, [], []).length;
@@ -56,4 +58,17 @@ test("tool declarations count against the prompt: names, descriptions and parame
   assert.ok(withTool - bare >= exact(JSON.stringify(tool)), `${withTool - bare} tokens for one tool`);
   const big = { name: "bulk", description: "d".repeat(1000), parameters: { blob: "lorem ipsum ".repeat(8500) } };
   assert.ok(countPromptTokens(messages, [big]) - bare > 8500, "a 100 KB tools array is counted, not sent for free");
+});
+
+test("what the tokenizer remembers of distinct prompt text stays bounded (callers choose that text)", () => {
+  setFlagsFromString("--expose-gc");
+  const collect = runInNewContext("gc") as () => void;
+  const heapUsed = () => { collect(); collect(); return process.memoryUsage().heapUsed; };
+  warmUpTokenizer();
+  const before = heapUsed();
+  // Words no vocabulary has, each its own piece: the tokenizer's default cache kept 100,000 of them (24 MB).
+  const word = (n: number) => ` qz${n.toString(26).replace(/[0-9]/g, (digit) => "klmnopqrst"[Number(digit)]!)}x`;
+  for (let start = 0; start < 6 * TOKENIZER_CACHE_PIECES; start += 1000) countTokens(Array.from({ length: 1000 }, (_, i) => word(start + i)).join(""));
+  const grown = heapUsed() - before;
+  assert.ok(grown < 10 * 1024 * 1024, `heap grew ${(grown / 1048576).toFixed(1)} MB`);
 });

@@ -14,8 +14,8 @@ const GC_REQUEST = "meshwork-bench:gc";
  * its arenas as blocks are freed: the reading waits this long after each of two collections.
  */
 const SETTLE_MS = Number(process.env.BENCH_GC_SETTLE_MS ?? 1000);
-const GC_HOOK = `data:text/javascript,${encodeURIComponent(
-  `import v8 from "node:v8";const settle=()=>new Promise((r)=>setTimeout(r,${SETTLE_MS}));` +
+const gcHook = (settleMs: number) => `data:text/javascript,${encodeURIComponent(
+  `import v8 from "node:v8";const settle=()=>new Promise((r)=>setTimeout(r,${settleMs}));` +
     `process.on("message",async(m)=>{if(m!==${JSON.stringify(GC_REQUEST)})return;globalThis.gc();await settle();globalThis.gc();await settle();` +
     `const spaces=Object.fromEntries(v8.getHeapSpaceStatistics().map((s)=>[s.space_name,s.physical_space_size]));` +
     `process.send({...process.memoryUsage(),spaces,malloced:v8.getHeapStatistics().malloced_memory});});`,
@@ -33,6 +33,8 @@ export interface MeasuredProcessSpec {
   readonly logFile: string;
   /** Preload the GC hook (adds `--expose-gc`); off for start-up timing. */
   readonly gcHook: boolean;
+  /** The pause after each collection (default SETTLE_MS); 0 when only the heap is read, not the resident set. */
+  readonly gcSettleMs?: number;
 }
 
 export interface MemoryReading extends NodeJS.MemoryUsage {
@@ -44,8 +46,10 @@ export interface MeasuredProcess {
   readonly pid: number;
   /** Milliseconds from spawn() to the ready line. */
   readonly readyMs: number;
-  /** Memory after two forced full garbage collections: process.memoryUsage() and V8's physical size per heap space, in bytes. */
+  /** Memory after two forced full garbage collections: process.memoryUsage() and V8's physical size per heap space, in bytes. Rejects if the process exits first. */
   memoryAfterGc(): Promise<MemoryReading>;
+  /** True once the process has exited (by itself or after stop()). */
+  hasExited(): boolean;
   /** SIGTERM, then waits for the exit; resolves the exit code. */
   stop(): Promise<number | null>;
 }
@@ -57,7 +61,7 @@ function exitOf(child: ChildProcess): Promise<number | null> {
 
 /** Starts the process and resolves once it printed its ready line; rejects if it exits first. */
 export async function startMeasuredProcess(spec: MeasuredProcessSpec): Promise<MeasuredProcess> {
-  const flags = spec.gcHook ? ["--expose-gc", "--import", GC_HOOK, ...spec.nodeFlags] : [...spec.nodeFlags];
+  const flags = spec.gcHook ? ["--expose-gc", "--import", gcHook(spec.gcSettleMs ?? SETTLE_MS), ...spec.nodeFlags] : [...spec.nodeFlags];
   const log = createWriteStream(spec.logFile, { flags: "a" });
   const began = performance.now();
   const child = spawn(process.execPath, [...flags, spec.script, ...spec.args], {
@@ -85,9 +89,10 @@ export async function startMeasuredProcess(spec: MeasuredProcessSpec): Promise<M
       if (!spec.gcHook) throw new Error("started without the GC hook");
       const reply = once(child, "message");
       child.send(GC_REQUEST);
-      const [message] = (await reply) as [MemoryReading];
+      const [message] = (await Promise.race([reply, exited.then((code) => { throw new Error(`${spec.script} exited (${code}) before its memory was read; see ${spec.logFile}`); })])) as [MemoryReading];
       return message;
     },
+    hasExited: () => child.exitCode !== null || child.signalCode !== null,
     async stop() {
       child.kill("SIGTERM");
       const code = await exited;
