@@ -5,7 +5,7 @@
  * slot's: a couple of round trips of point reads, whatever the history.
  */
 import { hasCode, type ActorStore } from "../../runtime/index.ts";
-import { sumCells, type UsageCell } from "./usage-cells.ts";
+import { addToDay, type UsageCell } from "./usage-cells.ts";
 import { keys, USAGE_HEADS, USAGE_SLOTS, type BatchAbort, type LedgerHead, type UsageSlot } from "./usage-records.ts";
 
 /** Slots read per round trip when looking for the last one (the head is usually its predecessor or itself). */
@@ -73,7 +73,7 @@ export function createDayLedger(store: ActorStore): DayLedger {
     let previous = lastSeen.get(seenKey) ?? (await lastSlot(tenant, day));
     for (;;) {
       const n = (previous?.n ?? 0) + 1;
-      const slot: UsageSlot = { batch, day, n, added: cells, cells: sumCells(previous?.cells ?? [], cells), expiresAt };
+      const slot: UsageSlot = { batch, day, n, added: cells, cells: addToDay(previous?.cells ?? [], cells), expiresAt };
       try {
         await slots.insert(tenant, keys.slot(day, n), slot);
         remember(seenKey, slot);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { reportRows } from "./report.ts";
-import { emptyCounters, sumCells, totalCost, type UsageCell } from "./usage-cells.ts";
+import { addToDay, emptyCounters, OTHER_SERVICES, sumCells, totalCost, type UsageCell } from "./usage-cells.ts";
 
 const cell = (service: string, model: string, requests: number, costNanoUsd = 0): UsageCell =>
   ({ service, model, ...emptyCounters(), requests, costNanoUsd });
@@ -60,3 +60,30 @@ function emptyRow() {
   const { costNanoUsd: _cost, ...rest } = emptyCounters();
   return { ...rest, costUsd: 0 };
 }
+
+test("a day keeps a bounded number of services by name; later new services are counted together, nothing is lost", () => {
+  const cases: { name: string; day: UsageCell[]; added: UsageCell[]; expected: UsageCell[] }[] = [
+    { name: "under the bound", day: [cell("a", "m", 1)], added: [cell("b", "m", 2)], expected: [cell("a", "m", 1), cell("b", "m", 2)] },
+    { name: "known services stay named past the bound", day: [cell("a", "m", 1), cell("b", "m", 1)], added: [cell("a", "m", 2)], expected: [cell("a", "m", 3), cell("b", "m", 1)] },
+    {
+      name: "new services past the bound go to the shared cell, per model",
+      day: [cell("a", "m", 1), cell("b", "m", 1)],
+      added: [cell("c", "m", 2, 5), cell("d", "m", 3, 7), cell("d", "n", 1)],
+      expected: [cell(OTHER_SERVICES, "m", 5, 12), cell(OTHER_SERVICES, "n", 1), cell("a", "m", 1), cell("b", "m", 1)],
+    },
+    {
+      name: "the last named place is taken, then the shared cell",
+      day: [cell("a", "m", 1)],
+      added: [cell("b", "m", 1), cell("c", "m", 1)],
+      expected: [cell(OTHER_SERVICES, "m", 1), cell("a", "m", 1), cell("b", "m", 1)],
+    },
+  ];
+  for (const { name, day, added, expected } of cases) {
+    const total = addToDay(day, added, 3);
+    assert.deepEqual(total, expected, name);
+    const requests = (cells: UsageCell[]) => cells.reduce((sum, c) => sum + c.requests, 0);
+    assert.equal(requests(total), requests(day) + requests(added), `${name}: every request counted`);
+  }
+  const crowded = Array.from({ length: 5000 }, (_, i) => cell(`service-${i}`, "m", 1));
+  assert.equal(addToDay([], crowded).length, 200, "5,000 caller-chosen services keep 199 names and the shared cell");
+});

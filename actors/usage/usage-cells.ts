@@ -62,6 +62,30 @@ export function sumCells(...lists: readonly (readonly UsageCell[])[]): UsageCell
   return [...cells.values()].sort((a, b) => a.service.localeCompare(b.service) || a.model.localeCompare(b.model));
 }
 
+/**
+ * Services a tenant's day keeps by name. The service of an event is the caller's to choose (the
+ * request's `service` or its Mw-Service header), so without a bound one tenant could grow its
+ * day's running total, and the cost of every write of it, without limit. Services past the
+ * bound are counted together under OTHER_SERVICES (which no service name can be), per model.
+ */
+export const MAX_SERVICES_PER_DAY = 200;
+export const OTHER_SERVICES = "(other services)";
+
+/** A day's running total plus a batch's cells; a service new to the day past the bound is counted as OTHER_SERVICES. */
+export function addToDay(day: readonly UsageCell[], added: readonly UsageCell[], maxServices = MAX_SERVICES_PER_DAY): UsageCell[] {
+  const named = new Set(day.map((cell) => cell.service).filter((service) => service !== OTHER_SERVICES));
+  const bounded = [...added].sort((a, b) => a.service.localeCompare(b.service)).map((cell) => {
+    if (named.has(cell.service)) return cell;
+    // One place is kept for OTHER_SERVICES.
+    if (named.size < maxServices - 1) {
+      named.add(cell.service);
+      return cell;
+    }
+    return { ...cell, service: OTHER_SERVICES };
+  });
+  return sumCells(day, bounded);
+}
+
 export function cellOf(event: Pick<UsageEvent, "service" | "model">, counters: UsageCounters): UsageCell {
   return { service: event.service, model: event.model, ...counters };
 }
