@@ -47,7 +47,7 @@ export interface UsageSlot {
   n: number;
   /** The batch's own cells. */
   added: UsageCell[];
-  /** Slot n - 1's total plus `added`: the day through this batch. */
+  /** Slot n - 1's total plus `added` (new services past the day's bound counted as `(other services)`, see `addToDay`): the day through this batch. */
   cells: UsageCell[];
   expiresAt: Date;
 }

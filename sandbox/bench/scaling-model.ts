@@ -10,6 +10,7 @@
  *   npx tsx sandbox/bench/scaling-model.ts
  */
 import { formatGrid } from "./report.ts";
+import { seededRandom } from "../chaos/chaos-schedule.ts";
 
 export interface ModelRun {
   readonly replicas: number;
@@ -21,24 +22,12 @@ export interface ModelRun {
   readonly simulatedMs?: number;
 }
 
-/** A small seeded generator (mulberry32), so the model prints the same figures every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 /** Throughput (req/s) and OVERLOADED refusals (per s) of one configuration. */
 export function simulate(run: ModelRun): { throughput: number; refusals: number } {
   const slots = run.slots ?? 8;
   const serviceMs = run.serviceMs ?? 5.25;
   const horizon = run.simulatedMs ?? 60_000;
-  const random = seeded(1);
+  const random = seededRandom(1); // seeded: the model prints the same figures every run
   // Events ordered by time: [time, kind, caller, replica]; kind 0 = a request arrives, 1 = one finishes.
   const events: Array<[number, 0 | 1, number, number]> = [];
   const push = (event: [number, 0 | 1, number, number]) => {
