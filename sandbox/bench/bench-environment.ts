@@ -42,7 +42,7 @@ export interface BenchEnvironment {
  * Streams only the bench owns; deleted at the end in case the NATS server was given by
  * NATS_URL. Streams of real actors (tenants, llm) are left alone on a shared server.
  */
-const BENCH_STREAMS = ["EVENTS_BENCH", "DLQ_BENCH_SINK", "BARE_BENCH"];
+const BENCH_STREAMS = ["EVENTS_BENCH", "DLQ_BENCH_SINK", "BARE_BENCH", "RELAY_BENCH"];
 
 export async function openBenchEnvironment(): Promise<BenchEnvironment> {
   const serversDir = join(BENCH_DIR, "servers");

@@ -6,8 +6,10 @@
  * so the difference is all ours. The provider and the two llm replicas run as processes of
  * their own, as they would in production: the bench process holds only the callers (and
  * tenants and ai-capacity, off the per-call path with shares), so the comparison is not of
- * one process's CPU shared between caller and provider. The two sides run in alternating
- * rounds, pooled per side, so a burst of load on the machine falls on both. Requests are not deterministic
+ * one process's CPU shared between caller and provider. Two more sides show the floor under
+ * llm.complete: the same SDK call behind a bare NATS relay (2 processes, llm-relay-main.ts),
+ * without and with one durable JetStream event per call. The sides run in alternating
+ * rounds, pooled per side, so a burst of load on the machine falls on all. Requests are not deterministic
  * (temperature 1), so the llm cache never answers.
  */
 import { createServer } from "node:net";
@@ -23,10 +25,11 @@ import { parseAiCapacityConfig } from "../../actors/ai-capacity/config.ts";
 import { tenantsActor } from "../../actors/tenants/actor.ts";
 import { BENCH_TENANT } from "./bench-actors.ts";
 import { BENCH_DIR, type BenchEnvironment } from "./bench-environment.ts";
+import { callRelay, ensureRelayStream, type RelayRequest } from "./llm-relay.ts";
 import { poolRounds, runClosedLoop, type LoadOptions, type LoadResult } from "./closed-loop.ts";
 import { startMeasuredProcess, type MeasuredProcess } from "./measured-process.ts";
 import { cpuBetween, cpuOfTree } from "./process-cpu.ts";
-import type { Comparison } from "./report.ts";
+import type { BenchEntry, Comparison } from "./report.ts";
 import { UNLIMITED_POLICY } from "./scenario-leases.ts";
 
 const MODEL = "gpt-4o-mini";
@@ -34,6 +37,14 @@ const MAX_TOKENS = 64;
 const LLM_REPLICAS = 2;
 const PROVIDER_MAIN = fileURLToPath(new URL("../provider/main.ts", import.meta.url));
 const LLM_REPLICA_MAIN = fileURLToPath(new URL("../../actors/llm/testing/replica-main.ts", import.meta.url));
+const RELAY_MAIN = fileURLToPath(new URL("./llm-relay-main.ts", import.meta.url));
+/**
+ * Load each side carries, unmeasured, before its first round. The replicas and relays have just
+ * started: `perf` showed 20-27% of their CPU in V8's optimising compiler 3 to 13 s into load, and
+ * a replica's CPU per completion fell from about 2 ms to 1.2 ms after 10 s of it. A service runs
+ * warm; so is each side here, the direct one included.
+ */
+const SIDE_WARM_UP_MS = 10_000;
 
 function question(index: number): string {
   return `Bench question ${index}: summarise the quarterly report in two sentences.`;
@@ -51,6 +62,9 @@ async function freePort(): Promise<number> {
 export interface LlmSides {
   directCall(index: number): Promise<unknown>;
   meshCall(index: number): Promise<unknown>;
+  /** The same SDK call behind the bare NATS relay, without and with its per-call event (only with `relay`). */
+  relayCall(index: number): Promise<unknown>;
+  relayEventCall(index: number): Promise<unknown>;
   /** `llm.complete` calls issued so far. */
   readonly completions: number;
   /** Lease requests ai-capacity has answered so far. */
@@ -61,6 +75,8 @@ export interface LlmSides {
 export interface LlmSidesOptions {
   /** Node flags for each llm replica after `--import tsx` (e.g. `--cpu-prof`). */
   readonly replicaNodeFlags?: readonly string[];
+  /** Start the bare relay's processes too. */
+  readonly relay?: boolean;
 }
 
 /** Starts the provider, tenants, ai-capacity and the llm replicas of (f), and the bench tenant. */
@@ -69,12 +85,15 @@ export async function openLlmSides(env: BenchEnvironment, options: LlmSidesOptio
   const started: Array<{ stop(): Promise<void> }> = [];
   const nc = await connect({ ...env.natsOptions(), name: "bench-llm" });
   const client = new MeshClient(nc, { service: "bench-caller", maxAttempts: 1, defaultTimeoutMs: 30_000 });
+  // The relay's caller is bare nats.js at its fastest, as the other bare baselines.
+  const relayNc = await connect({ ...env.natsOptions(), name: "bench-llm-relay-caller", noAsyncTraces: true });
   const close = async () => {
     for (const process of processes.slice(1).reverse()) await process.stop();
     for (const actor of started.reverse()) await actor.stop();
     await processes[0]?.stop();
     client.close();
     await nc.close();
+    await relayNc.close();
   };
   try {
     const port = await freePort();
@@ -98,9 +117,20 @@ export async function openLlmSides(env: BenchEnvironment, options: LlmSidesOptio
         },
       }));
     }
+    if (options.relay) {
+      await ensureRelayStream(relayNc);
+      for (let replica = 1; replica <= LLM_REPLICAS; replica++) {
+        processes.push(await startMeasuredProcess({
+          nodeFlags: ["--import", "tsx"], script: RELAY_MAIN, args: [], readyText: "ready relay",
+          logFile: join(BENCH_DIR, `llm-relay-${replica}.log`), gcHook: false,
+          env: { NATS_URL: env.natsUrl, NATS_CREDS: env.natsCredsFile(), OPENAI_BASE_URL: baseURL },
+        }));
+      }
+    }
     await actorClient(client, tenantsContract).put({ policy: UNLIMITED_POLICY, expectedVersion: 0 }, { tenant: BENCH_TENANT });
     const llm = actorClient(client, llmContract);
     let completions = 0;
+    const relayRequest = (index: number): RelayRequest => ({ model: MODEL, messages: [{ role: "user", content: question(index) }], maxTokens: MAX_TOKENS, temperature: 1 });
     return {
       directCall: (index) => sdk.chat.completions.create({
         model: MODEL, messages: [{ role: "user", content: question(index) }], max_tokens: MAX_TOKENS, temperature: 1,
@@ -108,6 +138,8 @@ export async function openLlmSides(env: BenchEnvironment, options: LlmSidesOptio
       meshCall: (index) => (completions++, llm.complete({
         model: MODEL, messages: [{ role: "user", content: question(index) }], maxTokens: MAX_TOKENS, temperature: 1,
       }, { tenant: BENCH_TENANT })),
+      relayCall: (index) => callRelay(relayNc, relayRequest(index), false),
+      relayEventCall: (index) => callRelay(relayNc, relayRequest(index), true),
       get completions() {
         return completions;
       },
@@ -121,22 +153,30 @@ export async function openLlmSides(env: BenchEnvironment, options: LlmSidesOptio
 }
 
 export async function benchLlm(env: BenchEnvironment, load: LoadOptions, rounds: number): Promise<Comparison> {
-  const sides = await openLlmSides(env);
+  const sides = await openLlmSides(env, { relay: true });
   try {
     const leasesBefore = await sides.leasesServed();
-    const directCpu = new WindowCpu();
-    const meshCpu = new WindowCpu();
-    const directRounds: LoadResult[] = [];
-    const meshRounds: LoadResult[] = [];
+    const runs = {
+      direct: { call: sides.directCall, cpu: new WindowCpu(), rounds: [] as LoadResult[], label: "direct call" },
+      relay: { call: sides.relayCall, cpu: new WindowCpu(), rounds: [] as LoadResult[], label: "bare relay call" },
+      relayEvent: { call: sides.relayEventCall, cpu: new WindowCpu(), rounds: [] as LoadResult[], label: "bare relay call with its event" },
+      mesh: { call: sides.meshCall, cpu: new WindowCpu(), rounds: [] as LoadResult[], label: "llm.complete" },
+    };
+    for (const run of Object.values(runs)) await runClosedLoop(run.call, { concurrency: load.concurrency, warmupMs: SIDE_WARM_UP_MS, measureMs: 100 });
     for (let round = 0; round < rounds; round++) {
-      directRounds.push(await runClosedLoop(sides.directCall, { ...load, onWindow: directCpu }));
-      meshRounds.push(await runClosedLoop(sides.meshCall, { ...load, onWindow: meshCpu }));
+      for (const run of Object.values(runs)) run.rounds.push(await runClosedLoop(run.call, { ...load, onWindow: run.cpu }));
     }
     const leasesPerCall = (await sides.leasesServed() - leasesBefore) / sides.completions;
-    const direct = poolRounds(directRounds);
-    const mesh = poolRounds(meshRounds);
-    if (mesh.firstError) process.stderr.write(`(f) first llm.complete error: ${String(mesh.firstError)}\n`);
-    process.stderr.write(`(f) CPU per direct call: ${directCpu.perCall(direct.summary.count)}\n(f) CPU per llm.complete: ${meshCpu.perCall(mesh.summary.count)}\n`);
+    const [direct, relay, relayEvent, mesh] = [runs.direct, runs.relay, runs.relayEvent, runs.mesh].map((run) => {
+      const pooled = poolRounds(run.rounds);
+      if (pooled.firstError) process.stderr.write(`(f) first error of the ${run.label}: ${String(pooled.firstError)}\n`);
+      process.stderr.write(`(f) CPU per ${run.label}: ${run.cpu.perCall(pooled.summary.count)}\n`);
+      return pooled;
+    }) as [LoadResult, LoadResult, LoadResult, LoadResult];
+    const againstDirect = (name: string, result: LoadResult): BenchEntry => ({
+      name, unit: "calls/s", value: round3(result.summary.throughput), baseline: "direct openai SDK completion",
+      baseline_value: round3(direct.summary.throughput), ratio: round3(result.summary.throughput / direct.summary.throughput),
+    });
     return {
       scenario: "(f)",
       baseline: { label: "direct openai SDK completion", unit: "calls/s", summary: direct.summary, errors: direct.errors },
@@ -147,6 +187,9 @@ export async function benchLlm(env: BenchEnvironment, load: LoadOptions, rounds:
         { name: "llm.complete added p99 latency", unit: "ms", value: round3(mesh.summary.p99Ms - direct.summary.p99Ms), baseline: "target", baseline_value: 10, ratio: null },
         // Shares at work, whatever the machine's load: ai-capacity leases (shares and per-call) per completion.
         { name: "ai-capacity leases per llm.complete", unit: "leases/call", value: round3(leasesPerCall), baseline: "one lease per call", baseline_value: 1, ratio: round3(leasesPerCall) },
+        // The floor under llm.complete: the same SDK call behind bare NATS, and with the one durable event per call the design asks for.
+        againstDirect("bare NATS relay of the same SDK call", relay),
+        againstDirect("bare NATS relay + one JetStream event per call", relayEvent),
       ],
     };
   } finally {
