@@ -21,6 +21,14 @@ import { benchRequestReply } from "./scenario-request-reply.ts";
 import { benchUsage } from "./scenario-usage.ts";
 import { benchTenantGrowth } from "./scenario-tenants.ts";
 
+/**
+ * Load each side of (a/b), (p) and (f) carries, unmeasured, before its first round: processes
+ * measured seconds after they start are still compiling their code. `perf` showed 20-27% of a
+ * fresh llm replica's CPU in V8's optimising compiler 3 to 13 s into load, and its CPU per
+ * completion fell from about 2 ms to 1.2 ms after 10 s of load. A service runs warm; so does
+ * every side here, the baselines included.
+ */
+const SIDE_WARM_UP_MS = 8_000;
 /** Per round; the three request/reply sides take turns for REQUEST_ROUNDS rounds. */
 const REQUEST_LOAD = { concurrency: 64, warmupMs: 500, measureMs: 2000 };
 const REQUEST_ROUNDS = 3;
@@ -35,10 +43,11 @@ const GATEWAY_LOAD = { http: { concurrency: 16, warmupMs: 1000, measureMs: 4000 
 const REPLICA_LOAD = { requests: 10_000, concurrency: 16, starts: 3 };
 /**
  * Scaling (s): as many callers per replica as one replica admits (its slots and its queue as long
- * again); with fewer, a replica's slots are not all busy even alone. A 3 s warm-up: a replica that
- * has just started costs nearly twice the CPU per request (sandbox/bench/README.md, (s)).
+ * again); with fewer, a replica's slots are not all busy even alone. Each window is warmed as long as
+ * the sides above: a replica that has just started costs nearly twice the CPU per request
+ * (sandbox/bench/README.md, (s)).
  */
-const PEER_LOAD = { echo: { concurrency: 64, warmupMs: 500, measureMs: 2000 }, rounds: 3, scaling: { replicas: [1, 2, 4], callersPerReplica: 2 * IO_MAX_IN_FLIGHT, warmupMs: 3000, measureMs: 3000 } };
+const PEER_LOAD = { echo: { concurrency: 64, warmupMs: 500, measureMs: 2000 }, rounds: 3, sideWarmUpMs: SIDE_WARM_UP_MS, scaling: { replicas: [1, 2, 4], callersPerReplica: 2 * IO_MAX_IN_FLIGHT, warmupMs: SIDE_WARM_UP_MS, measureMs: 3000 } };
 const EVENT_LOAD = { publish: { concurrency: 64, warmupMs: 500, measureMs: 3000 }, warmupMs: 500, measureMs: 3000, maxPacedRate: 2000, backlog: 60_000, drainRounds: 5 };
 
 /** Throughput and latency comparisons, or single figures (memory, start-up) against a baseline. */
@@ -53,7 +62,7 @@ interface Scenario {
 const isFigure = (result: Result): result is Figure => "baselineValue" in result;
 
 const SCENARIOS: readonly Scenario[] = [
-  { key: "rr", title: "(a/b) request/reply: bare (nats.js defaults, then noAsyncTraces), then mesh", run: (env) => benchRequestReply(env, REQUEST_LOAD, REQUEST_ROUNDS) },
+  { key: "rr", title: "(a/b) request/reply: bare (nats.js defaults, then noAsyncTraces), then mesh", run: (env) => benchRequestReply(env, REQUEST_LOAD, REQUEST_ROUNDS, SIDE_WARM_UP_MS) },
   { key: "events", title: "(c/d) events: bare JetStream, then the mesh publisher and consumer", run: (env) => benchEvents(env, EVENT_LOAD) },
   {
     key: "peers",
@@ -64,7 +73,7 @@ const SCENARIOS: readonly Scenario[] = [
     },
   },
   { key: "leases", title: "(e) leases: one-write request pairs, then ai-capacity lease+settle", run: async (env) => [await benchLeases(env, LEASE_LOAD)] },
-  { key: "llm", title: "(f) llm: direct openai SDK calls, then llm.complete", run: async (env) => [await benchLlm(env, LLM_LOAD, LLM_ROUNDS)] },
+  { key: "llm", title: "(f) llm: direct openai SDK calls, then llm.complete", run: async (env) => [await benchLlm(env, LLM_LOAD, LLM_ROUNDS, SIDE_WARM_UP_MS)] },
   { key: "usage", title: "(g) usage: drain and report with little stored, then with 200,000 more events of the tenant", run: (env) => benchUsage(env, USAGE_LOAD) },
   { key: "tenants", title: "(h/i) tenant growth: tenants.get with 10 vs 10,000 stored, putting 1,000 vs 10,000", run: (env) => benchTenantGrowth(env, TENANT_LOAD, progress) },
   { key: "gateway", title: "(j/k/l) the HTTP edge: bare Hono and Fastify servers, then the gateway; completions direct and through the gateway; first chunk of a stream", run: (env) => benchGateway(env, GATEWAY_LOAD) },

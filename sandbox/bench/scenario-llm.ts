@@ -38,13 +38,6 @@ const LLM_REPLICAS = 2;
 const PROVIDER_MAIN = fileURLToPath(new URL("../provider/main.ts", import.meta.url));
 const LLM_REPLICA_MAIN = fileURLToPath(new URL("../../actors/llm/testing/replica-main.ts", import.meta.url));
 const RELAY_MAIN = fileURLToPath(new URL("./llm-relay-main.ts", import.meta.url));
-/**
- * Load each side carries, unmeasured, before its first round. The replicas and relays have just
- * started: `perf` showed 20-27% of their CPU in V8's optimising compiler 3 to 13 s into load, and
- * a replica's CPU per completion fell from about 2 ms to 1.2 ms after 10 s of it. A service runs
- * warm; so is each side here, the direct one included.
- */
-const SIDE_WARM_UP_MS = 10_000;
 
 function question(index: number): string {
   return `Bench question ${index}: summarise the quarterly report in two sentences.`;
@@ -152,7 +145,7 @@ export async function openLlmSides(env: BenchEnvironment, options: LlmSidesOptio
   }
 }
 
-export async function benchLlm(env: BenchEnvironment, load: LoadOptions, rounds: number): Promise<Comparison> {
+export async function benchLlm(env: BenchEnvironment, load: LoadOptions, rounds: number, sideWarmUpMs: number): Promise<Comparison> {
   const sides = await openLlmSides(env, { relay: true });
   try {
     const leasesBefore = await sides.leasesServed();
@@ -162,7 +155,7 @@ export async function benchLlm(env: BenchEnvironment, load: LoadOptions, rounds:
       relayEvent: { call: sides.relayEventCall, cpu: new WindowCpu(), rounds: [] as LoadResult[], label: "bare relay call with its event" },
       mesh: { call: sides.meshCall, cpu: new WindowCpu(), rounds: [] as LoadResult[], label: "llm.complete" },
     };
-    for (const run of Object.values(runs)) await runClosedLoop(run.call, { concurrency: load.concurrency, warmupMs: SIDE_WARM_UP_MS, measureMs: 100 });
+    for (const run of Object.values(runs)) await runClosedLoop(run.call, { concurrency: load.concurrency, warmupMs: sideWarmUpMs, measureMs: 100 });
     for (let round = 0; round < rounds; round++) {
       for (const run of Object.values(runs)) run.rounds.push(await runClosedLoop(run.call, { ...load, onWindow: run.cpu }));
     }

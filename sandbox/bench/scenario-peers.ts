@@ -32,6 +32,8 @@ import { cpuBetween, cpuSnapshot, type CpuSnapshot } from "./window-cpu.ts";
 export interface PeerLoad {
   readonly echo: LoadOptions;
   readonly rounds: number;
+  /** Load each side carries, unmeasured, before its first round (see run.ts). */
+  readonly sideWarmUpMs: number;
   readonly scaling: { readonly replicas: readonly number[]; readonly callersPerReplica: number; readonly warmupMs: number; readonly measureMs: number };
 }
 
@@ -129,6 +131,7 @@ export async function benchPeers(env: BenchEnvironment, load: PeerLoad): Promise
     const meshCaller = await start(["mesh-caller"], natsEnv(), "mesh-caller");
     const moleculerRounds: LoadResult[] = [];
     const meshRounds: LoadResult[] = [];
+    for (const caller of [moleculerCaller, meshCaller]) await caller.measure({ ...load.echo, warmupMs: load.sideWarmUpMs, measureMs: 100 });
     for (let round = 0; round < load.rounds; round++) {
       moleculerRounds.push(await moleculerCaller.measure(load.echo));
       meshRounds.push(await meshCaller.measure(load.echo));

@@ -71,10 +71,11 @@ function measurement(label: string, result: LoadResult): Measurement {
   return { label, unit: "req/s", summary: result.summary, errors: result.errors };
 }
 
-export async function benchRequestReply(env: BenchEnvironment, load: LoadOptions, rounds: number): Promise<Comparison[]> {
+export async function benchRequestReply(env: BenchEnvironment, load: LoadOptions, rounds: number, sideWarmUpMs: number): Promise<Comparison[]> {
   const sides = [await openBareEcho(env), await openBareEcho(env, true), await openMeshEcho(env)] as const;
   const results: LoadResult[][] = sides.map(() => []);
   try {
+    for (const side of sides) await side.measure({ ...load, warmupMs: sideWarmUpMs, measureMs: 100 });
     for (let round = 0; round < rounds; round++) {
       for (const [index, side] of sides.entries()) results[index]!.push(await side.measure(load));
     }
