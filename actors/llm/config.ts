@@ -40,7 +40,7 @@ export const LlmConfigSchema = z.object({
   /** Usage events in flight after their answers, and call records not yet written, a replica holds before a reply waits for its own. */
   maxBackgroundWrites: z.coerce.number().int().positive().max(100_000).default(512),
   /** How long a call record waits for others before the replica writes them in one batch. */
-  callLogFlushMs: z.coerce.number().int().min(1).max(60_000).default(100),
+  callLogFlushMs: z.coerce.number().int().min(1).max(60_000).default(500),
 });
 export type LlmConfig = Readonly<z.output<typeof LlmConfigSchema>>;
 export type LlmConfigInput = z.input<typeof LlmConfigSchema>;
