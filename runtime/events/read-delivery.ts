@@ -8,17 +8,16 @@
  *   pass over the header block's text. The record of every header (`headers`) is nats-core's
  *   decode, done only when a handler asks for it.
  * - Delivery count and stream sequence: read from the ack subject's digits, no split.
- * The header block's bytes are nats-core's `MsgImpl` internals (typed, exported from
- * `@nats-io/nats-core/internal`); a message without them is read through the public
- * `headers` and `info`, with the same result (`read-delivery.test.ts` checks both ways).
+ * The header block's text comes from nats-core's `MsgImpl` internals (runtime/pipeline/header-block.ts);
+ * a message without them is read through the public `headers` and `info`, with the same result
+ * (`read-delivery.test.ts` checks both ways).
  */
 import type { JsMsg } from "@nats-io/jetstream";
-import { MsgImpl } from "@nats-io/nats-core/internal";
 import { HEADERS } from "../../protocol/headers.ts";
+import { headerBlockText } from "../pipeline/header-block.ts";
 import type { EventDelivery } from "./types.ts";
 
 const MSG_ID = "Nats-Msg-Id";
-const decoder = new TextDecoder();
 
 /** A delivery as the handler sees it, plus what the consumer needs of it. */
 export class Delivery implements EventDelivery {
@@ -85,20 +84,10 @@ function readHeaderFields(message: JsMsg): HeaderFields {
   scratch.msgId = "";
   scratch.tenant = "";
   scratch.traceparent = "";
-  const text = headerText(message);
+  const text = headerBlockText((message as { msg?: unknown }).msg);
   if (text !== undefined) readHeaderText(text, scratch);
   else readParsedHeaders(message, scratch);
   return scratch;
-}
-
-/** The header block as text (status line first), or undefined when the message does not expose its bytes. */
-function headerText(message: JsMsg): string | undefined {
-  const msg = (message as { msg?: unknown }).msg;
-  if (!(msg instanceof MsgImpl)) return undefined;
-  const length = msg._msg.hdr;
-  if (!(length > 0)) return "";
-  const raw = msg._rdata;
-  return Buffer.isBuffer(raw) ? raw.toString("utf8", 0, length) : decoder.decode(raw.subarray(0, length));
 }
 
 const FOUND_EVENT_ID = 1;

@@ -22,12 +22,17 @@ const MAX_TIMEOUT_MS = 5 * 60_000;
 const EARLIEST_PLAUSIBLE_DEADLINE = 1_000_000_000_000;
 
 /** The mesh headers a request may carry, by lower-case name (names are matched in any case). */
-const LOWER = {
+export const LOWER_NAMES = {
   tenant: HEADERS.tenant.toLowerCase(), idempotencyKey: HEADERS.idempotencyKey.toLowerCase(), service: HEADERS.service.toLowerCase(),
   traceparent: HEADERS.traceparent.toLowerCase(), deadline: HEADERS.deadline.toLowerCase(), timeout: HEADERS.timeout.toLowerCase(),
-};
+} as const;
 
-interface RawMeta {
+/**
+ * The values as the headers carry them, before any check; "" for a header that is absent. Both
+ * ways of reading them (nats-core's decoded headers below, the header block's text in
+ * request-header-text.ts) fill this, and `checkRequestMeta` is the one set of checks.
+ */
+export interface RawMeta {
   tenant: string;
   idempotencyKey: string;
   service: string;
@@ -38,12 +43,17 @@ interface RawMeta {
   requestInfo: string;
 }
 
+export function emptyRawMeta(): RawMeta {
+  return { tenant: "", idempotencyKey: "", service: "", traceparent: "", deadline: "", timeout: "", requestInfo: "" };
+}
+
 /**
- * One pass over the headers, each name lower-cased once: `get(name, Match.IgnoreCase)` per
- * header listed and lower-cased every name again for each of the six (the request path's profile).
+ * One pass over nats-core's decoded headers, each name lower-cased once: `get(name, Match.IgnoreCase)`
+ * per header listed and lower-cased every name again for each of the six (the request path's profile).
+ * Per spelling of a name its first value counts; across spellings, the first non-empty one.
  */
-function readRaw(headers: MsgHdrs | undefined): RawMeta {
-  const raw: RawMeta = { tenant: "", idempotencyKey: "", service: "", traceparent: "", deadline: "", timeout: "", requestInfo: "" };
+export function readRawMeta(headers: MsgHdrs | undefined): RawMeta {
+  const raw = emptyRawMeta();
   if (!headers) return raw;
   for (const [name, values] of headers) {
     const value = values[0];
@@ -53,12 +63,12 @@ function readRaw(headers: MsgHdrs | undefined): RawMeta {
       continue;
     }
     switch (name.toLowerCase()) {
-      case LOWER.tenant: raw.tenant ||= value; break;
-      case LOWER.idempotencyKey: raw.idempotencyKey ||= value; break;
-      case LOWER.service: raw.service ||= value; break;
-      case LOWER.traceparent: raw.traceparent ||= value; break;
-      case LOWER.deadline: raw.deadline ||= value; break;
-      case LOWER.timeout: raw.timeout ||= value; break;
+      case LOWER_NAMES.tenant: raw.tenant ||= value; break;
+      case LOWER_NAMES.idempotencyKey: raw.idempotencyKey ||= value; break;
+      case LOWER_NAMES.service: raw.service ||= value; break;
+      case LOWER_NAMES.traceparent: raw.traceparent ||= value; break;
+      case LOWER_NAMES.deadline: raw.deadline ||= value; break;
+      case LOWER_NAMES.timeout: raw.timeout ||= value; break;
     }
   }
   return raw;
@@ -90,9 +100,8 @@ function parseDeadline(raw: RawMeta, now: number, defaultTimeoutMs: number): num
   return now + defaultTimeoutMs;
 }
 
-/** Parses and validates the mesh headers; malformed values are BAD_REQUEST. */
-export function readRequestMeta(headers: MsgHdrs | undefined, now: number, defaultTimeoutMs: number): RequestMeta {
-  const raw = readRaw(headers);
+/** Validates the mesh headers' values; malformed values are BAD_REQUEST, an unreadable caller identity FORBIDDEN. */
+export function checkRequestMeta(raw: RawMeta, now: number, defaultTimeoutMs: number): RequestMeta {
   const tenantValue = raw.tenant;
   const keyValue = raw.idempotencyKey;
   const serviceValue = raw.service;
@@ -107,4 +116,9 @@ export function readRequestMeta(headers: MsgHdrs | undefined, now: number, defau
     traceId: traceparent.slice(3, 35),
     caller: callerIdentityFromInfo(raw.requestInfo),
   };
+}
+
+/** Parses and validates the mesh headers from nats-core's decoded headers. */
+export function readRequestMeta(headers: MsgHdrs | undefined, now: number, defaultTimeoutMs: number): RequestMeta {
+  return checkRequestMeta(readRawMeta(headers), now, defaultTimeoutMs);
 }

@@ -8,7 +8,8 @@ import type { ActorDefinition, RequestHandler } from "../types.ts";
 import { Work, type ActorEnvironment } from "../actor/work-context.ts";
 import { EndpointStats } from "./endpoint-stats.ts";
 import { encodeData, encodeError } from "./reply-codec.ts";
-import { readRequestMeta, type RequestMeta } from "./request-headers.ts";
+import type { RequestMeta } from "./request-headers.ts";
+import { readRequestMetaOf } from "./request-header-text.ts";
 import { assertMayActFor } from "../auth/caller-identity.ts";
 import { classifyThrown } from "../pipeline/classify.ts";
 import { decodePayload, describeIssues } from "../pipeline/decode.ts";
@@ -169,7 +170,7 @@ export function startRequestServer(options: {
     let meta: RequestMeta;
     try {
       if (msg.data.length > maxPayload) throw new MeshError("BAD_REQUEST", `payload larger than ${maxPayload} bytes`);
-      meta = readRequestMeta(msg.headers, now, defaultTimeoutMs);
+      meta = readRequestMetaOf(msg, now, defaultTimeoutMs);
       assertMayActFor(meta.caller, meta.tenant);
       if (!meta.tenant && !endpoint.contract.tenantless) throw new MeshError("BAD_REQUEST", "missing Mw-Tenant header");
       if (limit.activeCount + limit.pendingCount >= queueBound) {
