@@ -17,8 +17,6 @@ import { headerBlockText } from "../pipeline/header-block.ts";
 import { checkRequestMeta, emptyRawMeta, LOWER_NAMES, readRawMeta, type RawMeta, type RequestMeta } from "./request-headers.ts";
 
 const MALFORMED_BLOCK = "malformed header block";
-const CR = 0x0d;
-const LF = 0x0a;
 const UPPER_A = 0x41;
 const UPPER_Z = 0x5a;
 const TO_LOWER = 0x20;
@@ -27,7 +25,11 @@ const NAME_FIRST = 0x21;
 const NAME_LAST = 0x7e;
 
 type MeshField = Exclude<keyof RawMeta, "requestInfo">;
-const MESH_FIELDS: ReadonlyArray<readonly [MeshField, string]> = Object.entries(LOWER_NAMES) as Array<[MeshField, string]>;
+/** The mesh headers by the length of their name: most names are ruled out by their length alone. */
+const FIELDS_BY_LENGTH = new Map<number, MeshField[]>();
+for (const field of Object.keys(LOWER_NAMES) as MeshField[]) {
+  FIELDS_BY_LENGTH.set(LOWER_NAMES[field].length, [...FIELDS_BY_LENGTH.get(LOWER_NAMES[field].length) ?? [], field]);
+}
 
 /** Parses and validates the mesh headers of a request; see the top of this file. */
 export function readRequestMetaOf(msg: Msg, now: number, defaultTimeoutMs: number): RequestMeta {
@@ -49,7 +51,6 @@ export function readRawMetaOf(msg: Msg): RawMeta {
 
 export function readRawMetaFromText(text: string): RawMeta {
   const raw = emptyRawMeta();
-  const checkValues = hasLoneLineBreak(text);
   let requestInfoSeen = false;
   /** Exact spellings whose first value was empty: their later values do not count. */
   let emptySpellings: string[] | undefined;
@@ -64,20 +65,16 @@ export function readRawMetaFromText(text: string): RawMeta {
       const code = text.charCodeAt(i);
       if (code < NAME_FIRST || code > NAME_LAST) throw new MeshError("BAD_REQUEST", MALFORMED_BLOCK);
     }
-    let value: string | undefined;
-    if (checkValues) {
-      value = text.slice(colon + 1, end).trim();
-      if (value.includes("\r") || value.includes("\n")) throw new MeshError("BAD_REQUEST", MALFORMED_BLOCK);
-    }
+    const value = text.slice(colon + 1, end).trim();
+    if (value.includes("\r") || value.includes("\n")) throw new MeshError("BAD_REQUEST", MALFORMED_BLOCK);
     const nameLength = colon - start;
     if (nameLength === REQUEST_INFO_HEADER.length && text.startsWith(REQUEST_INFO_HEADER, start)) {
-      if (!requestInfoSeen) raw.requestInfo = value ?? text.slice(colon + 1, end).trim();
+      if (!requestInfoSeen) raw.requestInfo = value;
       requestInfoSeen = true;
       continue;
     }
     const field = meshFieldAt(text, start, nameLength);
     if (field === undefined || raw[field] !== "") continue;
-    value ??= text.slice(colon + 1, end).trim();
     if (emptySpellings?.includes(text.slice(start, colon))) continue;
     if (value === "") (emptySpellings ??= []).push(text.slice(start, colon));
     else raw[field] = value;
@@ -85,25 +82,19 @@ export function readRawMetaFromText(text: string): RawMeta {
   return raw;
 }
 
-/** The mesh header named at `start` (ASCII letters in any case; the name is checked as ASCII already). */
+/** The mesh header named at `start`, its ASCII letters in any case (the name is checked as ASCII already). */
 function meshFieldAt(text: string, start: number, length: number): MeshField | undefined {
-  for (const [field, lower] of MESH_FIELDS) {
-    if (lower.length !== length) continue;
-    let i = 0;
-    while (i < length) {
-      let code = text.charCodeAt(start + i);
-      if (code >= UPPER_A && code <= UPPER_Z) code += TO_LOWER;
-      if (code !== lower.charCodeAt(i)) break;
-      i++;
-    }
-    if (i === length) return field;
+  for (const field of FIELDS_BY_LENGTH.get(length) ?? []) {
+    if (sameLetters(text, start, LOWER_NAMES[field])) return field;
   }
   return undefined;
 }
 
-/** Whether a CR or LF stands anywhere but in a CRLF pair (only then can a value hold one). */
-function hasLoneLineBreak(text: string): boolean {
-  for (let i = text.indexOf("\r"); i >= 0; i = text.indexOf("\r", i + 1)) if (text.charCodeAt(i + 1) !== LF) return true;
-  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) if (text.charCodeAt(i - 1) !== CR) return true;
-  return false;
+function sameLetters(text: string, start: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    let code = text.charCodeAt(start + i);
+    if (code >= UPPER_A && code <= UPPER_Z) code += TO_LOWER;
+    if (code !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }

@@ -48,8 +48,8 @@ export function emptyRawMeta(): RawMeta {
 }
 
 /**
- * One pass over nats-core's decoded headers, each name lower-cased once: `get(name, Match.IgnoreCase)`
- * per header listed and lower-cased every name again for each of the six (the request path's profile).
+ * One pass over nats-core's decoded headers (used when a message does not expose its header
+ * block's text), each name lower-cased once.
  * Per spelling of a name its first value counts; across spellings, the first non-empty one.
  */
 export function readRawMeta(headers: MsgHdrs | undefined): RawMeta {
@@ -116,9 +116,4 @@ export function checkRequestMeta(raw: RawMeta, now: number, defaultTimeoutMs: nu
     traceId: traceparent.slice(3, 35),
     caller: callerIdentityFromInfo(raw.requestInfo),
   };
-}
-
-/** Parses and validates the mesh headers from nats-core's decoded headers. */
-export function readRequestMeta(headers: MsgHdrs | undefined, now: number, defaultTimeoutMs: number): RequestMeta {
-  return checkRequestMeta(readRawMeta(headers), now, defaultTimeoutMs);
 }
