@@ -20,5 +20,7 @@ export function headerBlockText(msg: unknown): string | undefined {
   const length = msg._msg.hdr;
   if (!(length > 0)) return "";
   const raw = msg._rdata;
+  // Buffer's UTF-8 replaces invalid bytes as nats-core's TextDecoder does; it keeps a leading BOM,
+  // which TextDecoder drops, but that could only be on the status line, which carries no header.
   return Buffer.isBuffer(raw) ? raw.toString("utf8", 0, length) : decoder.decode(raw.subarray(0, length));
 }

@@ -1,6 +1,7 @@
 /**
  * A request's mesh headers read in one pass over the header block's text, instead of through the
- * `msg.headers` getter, whose decode cost the replica 3.3 µs per request (sandbox/bench/README.md).
+ * `msg.headers` getter, whose decode was the largest cost the mesh added to a request on the
+ * replica (sandbox/bench/README.md, "Request/reply against its targets").
  * The result is what `readRawMeta` makes of nats-core's decode of the same block, to the letter
  * (request-header-text.test.ts sends odd blocks through nats-server and compares both):
  * - the first line is the status line and carries no header; a line without a colon is skipped;
@@ -8,7 +9,8 @@
  * - the mesh headers match in any case, `Nats-Request-Info` only in its exact spelling;
  * - per spelling of a name its first value counts, across spellings the first non-empty one;
  * - a block nats-core refuses to decode (a name with a character outside `!`..`~`, a value with
- *   a CR or LF inside) is BAD_REQUEST, on both paths: nats-core's getter throws a plain error.
+ *   a CR or LF inside) is BAD_REQUEST, on both paths (nats-core's getter throws a plain error,
+ *   which would otherwise be answered INTERNAL).
  */
 import type { Msg } from "@nats-io/nats-core";
 import { REQUEST_INFO_HEADER } from "../../protocol/roles.ts";
