@@ -21,7 +21,7 @@ import OpenAI from "openai";
 import { gatewayContract } from "../../protocol/gateway.ts";
 import { CompletionChunk, llmContract } from "../../protocol/llm.ts";
 import { tenantsContract } from "../../protocol/tenants.ts";
-import { actorClient, MeshClient, type ActorDefinition } from "../../runtime/index.ts";
+import { actorClient, MeshClient } from "../../runtime/index.ts";
 import { createAiCapacityActor } from "../../actors/ai-capacity/actor.ts";
 import { parseAiCapacityConfig } from "../../actors/ai-capacity/config.ts";
 import { createGatewayActor, type GatewayHandle } from "../../actors/gateway/actor.ts";
@@ -76,11 +76,11 @@ export async function benchGateway(env: BenchEnvironment, load: { http: LoadOpti
   const mesh = new MeshClient(nc, { service: "bench-caller", maxAttempts: 1, defaultTimeoutMs: 30_000 });
   const started: Array<{ stop(): Promise<void> }> = [];
   try {
-    started.push(await env.startActor(tenantsActor as unknown as ActorDefinition, "bench-tenants-g", "gateway"));
-    started.push(await env.startActor(createAiCapacityActor(parseAiCapacityConfig({})) as unknown as ActorDefinition, "bench-capacity-g", "gateway"));
-    started.push(await env.startActor(createLlmActor({ baseURL: provider.baseURL, apiKey: "test" }) as unknown as ActorDefinition, "bench-llm-g", "gateway"));
+    started.push(await env.startActor(tenantsActor, "bench-tenants-g", "gateway"));
+    started.push(await env.startActor(createAiCapacityActor(parseAiCapacityConfig({})), "bench-capacity-g", "gateway"));
+    started.push(await env.startActor(createLlmActor({ baseURL: provider.baseURL, apiKey: "test" }), "bench-llm-g", "gateway"));
     const handle: GatewayHandle = { port: 0 };
-    started.push(await env.startActor(createGatewayActor({ port: 0 }, handle) as unknown as ActorDefinition, "bench-gateway-1", "gateway"));
+    started.push(await env.startActor(createGatewayActor({ port: 0 }, handle), "bench-gateway-1", "gateway"));
     await actorClient(mesh, tenantsContract).put({ policy: UNLIMITED_POLICY, expectedVersion: 0 }, { tenant: BENCH_TENANT });
     const { key } = await actorClient(mesh, gatewayContract).createKey({}, { tenant: BENCH_TENANT });
     const gatewayUrl = `http://127.0.0.1:${handle.port}`;
