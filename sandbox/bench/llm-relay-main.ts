@@ -21,25 +21,28 @@ const js = jetstream(nc);
 const client = createProviderClient(process.env.OPENAI_BASE_URL!, "test");
 const decoder = new TextDecoder();
 
-function relay(msg: Msg, withEvent: boolean): void {
-  void answer(msg, withEvent).catch((error: unknown) => msg.respond(JSON.stringify({ error: String(error) })));
-}
-
-async function answer(msg: Msg, withEvent: boolean): Promise<void> {
-  const request = JSON.parse(decoder.decode(msg.data)) as RelayRequest;
-  const completion: OpenAI.ChatCompletion = await client.chat.completions.create({
-    model: request.model, messages: request.messages, max_tokens: request.maxTokens, temperature: request.temperature,
-  });
+async function relay(msg: Msg, withEvent: boolean): Promise<void> {
+  let completion: OpenAI.ChatCompletion;
+  try {
+    const request = JSON.parse(decoder.decode(msg.data)) as RelayRequest;
+    completion = await client.chat.completions.create({
+      model: request.model, messages: request.messages, max_tokens: request.maxTokens, temperature: request.temperature,
+    });
+  } catch (error) {
+    msg.respond(JSON.stringify({ error: String(error) }));
+    return;
+  }
   const usage = { promptTokens: completion.usage?.prompt_tokens ?? 0, completionTokens: completion.usage?.completion_tokens ?? 0 };
   msg.respond(JSON.stringify({ model: completion.model, content: completion.choices[0]?.message.content ?? "", usage }));
-  if (withEvent) {
-    const event = { model: completion.model, ...usage, at: new Date().toISOString() };
-    await js.publish(RELAY_USAGE_SUBJECT, JSON.stringify(event), { msgID: randomUUID() });
-  }
+  if (!withEvent) return;
+  const event = { model: completion.model, ...usage, at: new Date().toISOString() };
+  // After the answer, as llm publishes its usage event; a refusal shows in the relay's log.
+  await js.publish(RELAY_USAGE_SUBJECT, JSON.stringify(event), { msgID: randomUUID() })
+    .catch((error: unknown) => process.stderr.write(`relay event not stored: ${String(error)}\n`));
 }
 
-nc.subscribe(RELAY_SUBJECT, { queue: RELAY_QUEUE, callback: (_error, msg) => relay(msg, false) });
-nc.subscribe(RELAY_EVENT_SUBJECT, { queue: RELAY_QUEUE, callback: (_error, msg) => relay(msg, true) });
+nc.subscribe(RELAY_SUBJECT, { queue: RELAY_QUEUE, callback: (_error, msg) => void relay(msg, false) });
+nc.subscribe(RELAY_EVENT_SUBJECT, { queue: RELAY_QUEUE, callback: (_error, msg) => void relay(msg, true) });
 await nc.flush();
 process.stdout.write("ready relay\n");
 process.once("SIGTERM", () => void nc.drain().then(() => process.exit(0)));
