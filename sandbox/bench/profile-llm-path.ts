@@ -8,25 +8,22 @@
  *   npx tsx sandbox/bench/profile-summary.ts .meshwork/bench/profile/llm/<file>.cpuprofile
  */
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BENCH_DIR, openBenchEnvironment } from "./bench-environment.ts";
 import { runClosedLoop, type LoadResult } from "./closed-loop.ts";
 import { profileWindow, type CpuProfile } from "./profile-summary.ts";
 import { openLlmSides, WindowCpu } from "./scenario-llm.ts";
+import { WindowProfiler } from "./window-profiler.ts";
 
 const { values } = parseArgs({ options: { seconds: { type: "string", default: "10" } } });
 const dir = join(BENCH_DIR, "profile", "llm");
 await rm(dir, { recursive: true, force: true });
 await mkdir(dir, { recursive: true });
-const session = new Session();
-session.connect();
-await session.post("Profiler.enable");
+const profiler = await WindowProfiler.open();
 const cpu = new WindowCpu();
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 const window = { fromUs: 0, toUs: 0 };
-let stopped: Promise<{ profile: unknown }> | undefined;
 const load = {
   concurrency: 16,
   warmupMs: 2000,
@@ -35,12 +32,12 @@ const load = {
     start: () => {
       cpu.start();
       window.fromUs = monotonicUs();
-      void session.post("Profiler.start");
+      profiler.start();
     },
     end: () => {
       cpu.end();
       window.toUs = monotonicUs();
-      stopped = session.post("Profiler.stop");
+      profiler.end();
     },
   },
 };
@@ -63,8 +60,7 @@ try {
   } finally {
     await sides.close();
   }
-  if (!stopped) throw new Error("the profiler was never stopped");
-  const { profile } = await stopped;
+  const profile = await profiler.profile();
   await writeFile(join(dir, "bench-process.cpuprofile"), JSON.stringify(profile));
   // --cpu-prof names files CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is the main one.
   for (const name of await readdir(dir)) {
@@ -76,6 +72,6 @@ try {
   }
   process.stdout.write(`profiles: ${dir}\n`);
 } finally {
-  session.disconnect();
+  profiler.close();
   await env.close();
 }

@@ -7,29 +7,16 @@
  *   npx tsx sandbox/bench/profile-summary.ts .meshwork/bench/profile/mesh-request-path.cpuprofile
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BENCH_DIR, openBenchEnvironment } from "./bench-environment.ts";
 import { openBareEcho, openMeshEcho } from "./scenario-request-reply.ts";
+import { WindowProfiler } from "./window-profiler.ts";
 
 const { values } = parseArgs({ options: { bare: { type: "boolean", default: false }, tuned: { type: "boolean", default: false }, seconds: { type: "string", default: "6" } } });
 const kind = values.bare ? (values.tuned ? "bare-tuned" : "bare") : "mesh";
-const session = new Session();
-session.connect();
-await session.post("Profiler.enable");
-let stopped: Promise<{ profile: unknown }> | undefined;
-const load = {
-  concurrency: 64,
-  warmupMs: 1500,
-  measureMs: Number(values.seconds) * 1000,
-  onWindow: {
-    start: () => void session.post("Profiler.start"),
-    end: () => {
-      stopped = session.post("Profiler.stop");
-    },
-  },
-};
+const profiler = await WindowProfiler.open();
+const load = { concurrency: 64, warmupMs: 1500, measureMs: Number(values.seconds) * 1000, onWindow: profiler };
 const env = await openBenchEnvironment();
 try {
   const cpuBefore = process.cpuUsage();
@@ -41,14 +28,13 @@ try {
   const cpuPerRequestUs = (cpu.user + cpu.system) / (count * (load.warmupMs + load.measureMs) / load.measureMs);
   process.stdout.write(`${kind}: ${throughput.toFixed(0)} req/s, p50 ${p50Ms.toFixed(3)} ms, p99 ${p99Ms.toFixed(3)} ms, `
     + `errors ${result.errors}, ~${cpuPerRequestUs.toFixed(1)} µs of this process's CPU per request\n`);
-  if (!stopped) throw new Error("the profiler was never stopped");
-  const { profile } = await stopped;
+  const profile = await profiler.profile();
   const dir = join(BENCH_DIR, "profile");
   await mkdir(dir, { recursive: true });
   const file = join(dir, `${kind}-request-path.cpuprofile`);
   await writeFile(file, JSON.stringify(profile));
   process.stdout.write(`profile: ${file}\n`);
 } finally {
-  session.disconnect();
+  profiler.close();
   await env.close();
 }
