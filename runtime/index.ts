@@ -2,6 +2,7 @@
 export { defineActor, consumeEvent } from "./define-actor.ts";
 export { startActor, type RunningActor } from "./actor/start-actor.ts";
 export { MeshClient, actorClient, type CallOptions } from "./client/mesh-client.ts";
+export { connectNats } from "./client/connect-nats.ts";
 export { type StreamCall, DEFAULT_STREAM_WINDOW } from "./client/stream-request.ts";
 export { MeshError, isMeshError, hasCode, toMeshError } from "./errors.ts";
 export { retryWithin, retryDelayMs, jitter, isRetryable, type RetryOptions, type Backoff } from "./resilience/retry.ts";

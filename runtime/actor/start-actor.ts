@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { connect } from "@nats-io/transport-node";
+import { connectNats } from "../client/connect-nats.ts";
 import { PermissionViolationError, type NatsConnection } from "@nats-io/nats-core";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { Logger } from "pino";
@@ -61,7 +61,7 @@ export async function startActor(definition: ActorDefinition, { config, logger }
   const log = logger ?? createLogger({ actor: definition.name, instance: instanceId, level: config.logLevel });
   const metrics = new ActorMetrics(definition.name, instanceId);
   // NATS_URL may list several servers, comma-separated (a cluster).
-  const nc = await connect({ servers: config.natsUrl.split(","), ...(config.natsCreds ? natsAuthFromCreds(config.natsCreds) : {}), name: `${definition.name}-${instanceId}`, maxReconnectAttempts: -1,
+  const nc = await connectNats({ servers: config.natsUrl.split(","), ...(config.natsCreds ? natsAuthFromCreds(config.natsCreds) : {}), name: `${definition.name}-${instanceId}`, maxReconnectAttempts: -1,
     // Async stack traces cost two Error objects per request, publish and ack (half the caller's CPU in the bench).
     noAsyncTraces: true });
   if (config.otlpEndpoint) await startTracing({ endpoint: config.otlpEndpoint, serviceName: definition.name });

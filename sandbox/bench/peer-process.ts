@@ -9,10 +9,9 @@
  * `{ load: { concurrency, warmupMs, measureMs } }` with `{ latenciesMs, windowMs, errors, firstError }`.
  */
 import { readFileSync } from "node:fs";
-import { connect } from "@nats-io/transport-node";
 import moleculer from "moleculer";
 import { credsAuthenticator } from "nats";
-import { MeshClient, natsAuthFromCreds, runtimeConfigFromEnv, startActor } from "../../runtime/index.ts";
+import { connectNats, MeshClient, natsAuthFromCreds, runtimeConfigFromEnv, startActor } from "../../runtime/index.ts";
 import { newTraceparent } from "../../runtime/request/request-headers.ts";
 import { BENCH_TENANT, benchActor, benchContract, benchIoActor, benchIoContract, benchPayload } from "./bench-actors.ts";
 import { runClosedLoop, type LoadOptions } from "./closed-loop.ts";
@@ -70,7 +69,7 @@ async function main(): Promise<() => Promise<void>> {
       return () => running.stop();
     }
     case "mesh-caller": {
-      const nc = await connect({ servers: natsUrl, ...(credsFile ? natsAuthFromCreds(credsFile) : {}), noAsyncTraces: true });
+      const nc = await connectNats({ servers: natsUrl, ...(credsFile ? natsAuthFromCreds(credsFile) : {}), noAsyncTraces: true });
       const client = new MeshClient(nc, { service: "bench-caller" });
       const traceparents = Array.from({ length: 1024 }, () => newTraceparent());
       if (variant === "io") {

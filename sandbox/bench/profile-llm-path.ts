@@ -4,7 +4,7 @@
  * tenants, ai-capacity) and of each llm replica (`node --cpu-prof`, cut to the measured window
  * as `replica-<pid>.cpuprofile`):
  * The direct side runs first (unprofiled) for comparison.
- *   npx tsx sandbox/bench/profile-llm-path.ts [--seconds 10]
+ *   npx tsx sandbox/bench/profile-llm-path.ts [--seconds 10] [--warmup 10]
  *   npx tsx sandbox/bench/profile-summary.ts .meshwork/bench/profile/llm/<file>.cpuprofile
  */
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -16,7 +16,7 @@ import { profileWindow, type CpuProfile } from "./profile-summary.ts";
 import { openLlmSides, WindowCpu } from "./scenario-llm.ts";
 import { WindowProfiler } from "./window-profiler.ts";
 
-const { values } = parseArgs({ options: { seconds: { type: "string", default: "10" } } });
+const { values } = parseArgs({ options: { seconds: { type: "string", default: "10" }, warmup: { type: "string", default: "10" } } });
 const dir = join(BENCH_DIR, "profile", "llm");
 await rm(dir, { recursive: true, force: true });
 await mkdir(dir, { recursive: true });
@@ -26,7 +26,7 @@ const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 const window = { fromUs: 0, toUs: 0 };
 const load = {
   concurrency: 16,
-  warmupMs: 2000,
+  warmupMs: Number(values.warmup) * 1000,
   measureMs: Number(values.seconds) * 1000,
   onWindow: {
     start: () => {

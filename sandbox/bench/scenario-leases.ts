@@ -6,10 +6,9 @@
  * requests that each do one atomic single-document write ($inc with upsert) in the actor's
  * own database (`bench.write`). The ratio is what the bucket, budget and lease bookkeeping add.
  */
-import { connect } from "@nats-io/transport-node";
 import { aiCapacityContract } from "../../protocol/ai-capacity.ts";
 import { tenantsContract, type TenantPolicyFields } from "../../protocol/tenants.ts";
-import { actorClient, MeshClient } from "../../runtime/index.ts";
+import { actorClient, connectNats, MeshClient } from "../../runtime/index.ts";
 import { createAiCapacityActor } from "../../actors/ai-capacity/actor.ts";
 import { parseAiCapacityConfig } from "../../actors/ai-capacity/config.ts";
 import { tenantsActor } from "../../actors/tenants/actor.ts";
@@ -63,7 +62,7 @@ async function measureLeasePairs(env: BenchEnvironment, client: MeshClient, load
 }
 
 export async function benchLeases(env: BenchEnvironment, load: LoadOptions): Promise<Comparison> {
-  const nc = await connect({ ...env.natsOptions(), name: "bench-leases" });
+  const nc = await connectNats({ ...env.natsOptions(), name: "bench-leases" });
   // One attempt: a refused or shed call is counted as an error, not hidden by a retry.
   const client = new MeshClient(nc, { service: "bench-caller", maxAttempts: 1, defaultTimeoutMs: 10_000 });
   try {

@@ -19,7 +19,7 @@ import { connect } from "@nats-io/transport-node";
 import OpenAI from "openai";
 import { llmContract } from "../../protocol/llm.ts";
 import { tenantsContract } from "../../protocol/tenants.ts";
-import { actorClient, MeshClient, type RunningActor } from "../../runtime/index.ts";
+import { actorClient, connectNats, MeshClient, type RunningActor } from "../../runtime/index.ts";
 import { createAiCapacityActor } from "../../actors/ai-capacity/actor.ts";
 import { parseAiCapacityConfig } from "../../actors/ai-capacity/config.ts";
 import { tenantsActor } from "../../actors/tenants/actor.ts";
@@ -76,7 +76,7 @@ export interface LlmSidesOptions {
 export async function openLlmSides(env: BenchEnvironment, options: LlmSidesOptions = {}): Promise<LlmSides> {
   const processes: MeasuredProcess[] = [];
   const started: Array<{ stop(): Promise<void> }> = [];
-  const nc = await connect({ ...env.natsOptions(), name: "bench-llm" });
+  const nc = await connectNats({ ...env.natsOptions(), name: "bench-llm" });
   const client = new MeshClient(nc, { service: "bench-caller", maxAttempts: 1, defaultTimeoutMs: 30_000 });
   // The relay's caller is bare nats.js at its fastest, as the other bare baselines.
   const relayNc = await connect({ ...env.natsOptions(), name: "bench-llm-relay-caller", noAsyncTraces: true });

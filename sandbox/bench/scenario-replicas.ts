@@ -14,14 +14,13 @@ import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { credsAuthenticator } from "nats";
 import { join } from "node:path";
-import { connect } from "@nats-io/transport-node";
 import { build } from "esbuild";
 import moleculer from "moleculer";
 import { aiCapacityContract } from "../../protocol/ai-capacity.ts";
 import { llmContract } from "../../protocol/llm.ts";
 import { tenantsContract } from "../../protocol/tenants.ts";
 import { usageContract } from "../../protocol/usage.ts";
-import { actorClient, MeshClient } from "../../runtime/index.ts";
+import { actorClient, connectNats, MeshClient } from "../../runtime/index.ts";
 import { createAiCapacityActor } from "../../actors/ai-capacity/actor.ts";
 import { parseAiCapacityConfig } from "../../actors/ai-capacity/config.ts";
 import { tenantsActor } from "../../actors/tenants/actor.ts";
@@ -79,7 +78,7 @@ export async function benchReplicas(env: BenchEnvironment, load: ReplicaLoad): P
   await build({ entryPoints: [join(CHECKOUT_ROOT, "sandbox/bench/moleculer-node.ts")], outfile: moleculerScript, format: "esm", platform: "node", target: "node20", logLevel: "silent" });
 
   const provider: TestProvider = await startTestProvider();
-  const nc = await connect({ ...env.natsOptions(), name: "bench-replicas", noAsyncTraces: true });
+  const nc = await connectNats({ ...env.natsOptions(), name: "bench-replicas", noAsyncTraces: true });
   const client = new MeshClient(nc, { service: "bench-caller", maxAttempts: 1, defaultTimeoutMs: 30_000 });
   const support: Array<{ stop(): Promise<void> }> = [];
   const figures: Figure[] = [];

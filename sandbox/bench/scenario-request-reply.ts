@@ -8,7 +8,7 @@
  * other work on the machine lands on all sides rather than on one.
  */
 import { connect } from "@nats-io/transport-node";
-import { MeshClient } from "../../runtime/index.ts";
+import { connectNats, MeshClient } from "../../runtime/index.ts";
 import { newTraceparent } from "../../runtime/request/request-headers.ts";
 import { BENCH_TENANT, benchActor, benchContract, benchPayload } from "./bench-actors.ts";
 import type { BenchEnvironment } from "./bench-environment.ts";
@@ -50,7 +50,7 @@ export async function openBareEcho(env: BenchEnvironment, noAsyncTraces = false)
 /** Calls that a real caller would make: a tenant, a trace context, the default deadline. */
 export async function openMeshEcho(env: BenchEnvironment): Promise<EchoSide> {
   const actor = await env.startActor(benchActor, "bench-echo-1");
-  const caller = await connect({ ...env.natsOptions(), name: "bench-mesh-caller" });
+  const caller = await connectNats({ ...env.natsOptions(), name: "bench-mesh-caller" });
   const client = new MeshClient(caller, { service: "bench-caller" });
   const payload = benchPayload(0);
   const traceparents = Array.from({ length: 1024 }, () => newTraceparent());

@@ -12,9 +12,8 @@
  *     1,000 into a fresh database, so drift on this shared machine lands on both; the baseline
  *     time is the mean of its runs. Target: total time <= 10x, that is throughput ratio >= 1.0x.
  */
-import { connect } from "@nats-io/transport-node";
 import { tenantsContract } from "../../protocol/tenants.ts";
-import { actorClient, MeshClient } from "../../runtime/index.ts";
+import { actorClient, connectNats, MeshClient } from "../../runtime/index.ts";
 import { tenantsActor } from "../../actors/tenants/actor.ts";
 import type { BenchEnvironment } from "./bench-environment.ts";
 import { poolRounds, runClosedLoop, runFixedCount, type LoadOptions, type LoadResult } from "./closed-loop.ts";
@@ -59,7 +58,7 @@ function getRandomTenants(env: BenchEnvironment, tenants: TenantsClient, set: st
 }
 
 export async function benchTenantGrowth(env: BenchEnvironment, load: TenantGrowthLoad, progress: (text: string) => void): Promise<Comparison[]> {
-  const nc = await connect({ ...env.natsOptions(), name: "bench-tenants" });
+  const nc = await connectNats({ ...env.natsOptions(), name: "bench-tenants" });
   const client = new MeshClient(nc, { service: "bench-caller", maxAttempts: 1, defaultTimeoutMs: 10_000 });
   const tenants = actorClient(client, tenantsContract);
   const few = `g${load.few}`;
