@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { isMeshError, type ActorStore } from "../../runtime/index.ts";
-import { CALL_LOG, type CallRecord } from "./records.ts";
+import { CALL_LOG, callLogPage, type CallLogPage, type CallRecord } from "./records.ts";
 
 /** The store's insertMany limit. */
 const MAX_BATCH = 1000;
@@ -116,16 +116,21 @@ export class CallLog {
       if (records) records.push(record);
       else byTenant.set(tenant, [record]);
     }
-    const collection = this.#store.collection<CallRecord>(CALL_LOG);
-    await Promise.all([...byTenant].map(async ([tenant, records]) => {
+    const collection = this.#store.collection<CallLogPage>(CALL_LOG);
+    // One page per tenant and batch (records.ts), written together.
+    const pages: Array<{ key: string; tenant: string; records: number; doc: CallLogPage }> = [];
+    for (const [tenant, records] of byTenant) {
       for (let from = 0; from < records.length; from += MAX_BATCH) {
         const batch = records.slice(from, from + MAX_BATCH);
-        try {
-          // Keys are never read back: a fresh one per record, so none can be a duplicate.
-          await collection.insertMany(tenant, batch.map((doc) => ({ key: randomUUID(), doc })));
-        } catch (error) {
-          this.#log.warn({ err: isMeshError(error) ? error.message : error, tenant, records: batch.length }, "call records not stored");
-        }
+        // Keys are never read back: a fresh one per page, so none can be a duplicate.
+        pages.push({ key: randomUUID(), tenant, records: batch.length, doc: callLogPage(batch) });
+      }
+    }
+    await Promise.all(pages.map(async ({ key, tenant, records, doc }) => {
+      try {
+        await collection.insert(tenant, key, doc);
+      } catch (error) {
+        this.#log.warn({ err: isMeshError(error) ? error.message : error, tenant, records }, "call records not stored");
       }
     }));
   }

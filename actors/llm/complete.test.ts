@@ -3,6 +3,7 @@ import { after, test } from "node:test";
 import { MongoClient } from "mongodb";
 import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { ask, failureOf, startLlmMesh, storedUsageEvents, sumOf, untilState, untilUsageConsumed } from "./test-support.ts";
+import { callRecordsOf, type CallLogPage } from "./records.ts";
 
 const servers = await useTestServers();
 const mesh = await startLlmMesh(servers, { usage: {} });
@@ -53,10 +54,12 @@ test("prompts and outputs are not kept by default: the call log holds hashes and
   await mesh.llm.complete(ask("my secret prompt"), { tenant: "quiet" });
   // The call record is written after the answer.
   await untilState("the call record", async () => (await llmDb.collection("call_log").countDocuments({ tenant: "quiet" })) > 0);
-  const calls = await llmDb.collection("call_log").find({ tenant: "quiet" }).toArray();
+  const pages = await llmDb.collection("call_log").find({ tenant: "quiet" }).toArray();
+  assert.equal(pages.length, 1);
+  const calls = callRecordsOf(pages[0] as unknown as CallLogPage);
   assert.equal(calls.length, 1);
   assert.match(String(calls[0]!.requestHash), /^[0-9a-f]{64}$/);
-  assert.ok(!JSON.stringify(calls[0]).includes("secret"), "no prompt text in the call log");
+  assert.ok(!JSON.stringify(pages[0]).includes("secret"), "no prompt text in the call log");
   assert.ok(calls[0]!.expiresAt instanceof Date && calls[0]!.expiresAt.getTime() > Date.now() + 6.9 * 86_400_000);
   assert.equal(await llmDb.collection("evaluation_samples").countDocuments({ tenant: "quiet" }), 0);
 });
