@@ -8,7 +8,7 @@ import { fixtureActor } from "../testing/fixture-actors.ts";
 import { startInProcess } from "../testing/replicas.ts";
 import { headerBlockText } from "../pipeline/header-block.ts";
 import { readRawMetaOf, readRequestMetaOf } from "./request-header-text.ts";
-import type { RawMeta } from "./request-headers.ts";
+import { newTraceparent, type RawMeta } from "./request-headers.ts";
 
 const servers = await useTestServers();
 const nc = await servers.connectNats();
@@ -138,4 +138,14 @@ test("a unary request is served without nats-core decoding its headers; a block 
   } finally {
     MsgHdrsImpl.decode = decode;
   }
+});
+
+test("new traceparents (a request that came without one) are W3C-shaped and never repeat across entropy blocks", () => {
+  const seen = new Set<string>();
+  // 600 ids draw 14,400 bytes: the 6,144-byte entropy block is refilled twice.
+  for (let i = 0; i < 600; i++) seen.add(newTraceparent());
+  assert.equal(seen.size, 600);
+  for (const id of seen) assert.match(id, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  const traceIds = new Set([...seen].map((id) => id.slice(3, 35)));
+  assert.equal(traceIds.size, 600, "trace ids differ as well as span ids");
 });
