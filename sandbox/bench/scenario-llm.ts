@@ -6,9 +6,12 @@
  * so the difference is all ours. The provider and the two llm replicas run as processes of
  * their own, as they would in production: the bench process holds only the callers (and
  * tenants and ai-capacity, off the per-call path with shares), so the comparison is not of
- * one process's CPU shared between caller and provider. Two more sides show the floor under
+ * one process's CPU shared between caller and provider. The replicas run what production runs:
+ * the esbuild bundle (`make build`'s `dist/actors/main.js llm`) with production's node flags and
+ * environment; through tsx (which keeps function names with a helper call per closure) a replica
+ * spent about 15% more CPU per call. Two more sides show the floor under
  * llm.complete: the same SDK call behind a bare NATS relay (2 processes, llm-relay-main.ts),
- * without and with one durable JetStream event per call. The sides run in alternating
+ * without and with one durable JetStream event per call, bundled and run the same way. The sides run in alternating
  * rounds, pooled per side, so a burst of load on the machine falls on all. Requests are not deterministic
  * (temperature 1), so the llm cache never answers.
  */
@@ -16,6 +19,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect } from "@nats-io/transport-node";
+import { build } from "esbuild";
 import OpenAI from "openai";
 import { llmContract } from "../../protocol/llm.ts";
 import { tenantsContract } from "../../protocol/tenants.ts";
@@ -31,13 +35,15 @@ import { startMeasuredProcess, type MeasuredProcess } from "./measured-process.t
 import { cpuBetween, cpuOfTree } from "./process-cpu.ts";
 import type { BenchEntry, Comparison } from "./report.ts";
 import { UNLIMITED_POLICY } from "./scenario-leases.ts";
+import { buildProduction, PRODUCTION_ENV, PRODUCTION_NODE_FLAGS } from "../build/production-build.ts";
 
 const MODEL = "gpt-4o-mini";
 const MAX_TOKENS = 64;
 const LLM_REPLICAS = 2;
 const PROVIDER_MAIN = fileURLToPath(new URL("../provider/main.ts", import.meta.url));
-const LLM_REPLICA_MAIN = fileURLToPath(new URL("../../actors/llm/testing/replica-main.ts", import.meta.url));
 const RELAY_MAIN = fileURLToPath(new URL("./llm-relay-main.ts", import.meta.url));
+/** Where (f) bundles the actors and the relay before it starts them. */
+const BUILD_DIR = join(BENCH_DIR, "llm-build");
 
 function question(index: number): string {
   return `Bench question ${index}: summarise the quarterly report in two sentences.`;
@@ -66,7 +72,7 @@ export interface LlmSides {
 }
 
 export interface LlmSidesOptions {
-  /** Node flags for each llm replica after `--import tsx` (e.g. `--cpu-prof`). */
+  /** Node flags for each llm replica after production's (e.g. `--cpu-prof`). */
   readonly replicaNodeFlags?: readonly string[];
   /** Start the bare relay's processes too. */
   readonly relay?: boolean;
@@ -100,23 +106,26 @@ export async function openLlmSides(env: BenchEnvironment, options: LlmSidesOptio
     started.push(await env.startActor(tenantsActor, "bench-tenants-2", "llm"));
     const capacity = await env.startActor(createAiCapacityActor(parseAiCapacityConfig({})), "bench-capacity-2", "llm");
     started.push(capacity);
+    await buildProduction(BUILD_DIR);
     for (let replica = 1; replica <= LLM_REPLICAS; replica++) {
       processes.push(await startMeasuredProcess({
-        nodeFlags: ["--import", "tsx", ...options.replicaNodeFlags ?? []], script: LLM_REPLICA_MAIN, args: [], readyText: "ready ",
+        nodeFlags: [...PRODUCTION_NODE_FLAGS, ...options.replicaNodeFlags ?? []], script: join(BUILD_DIR, "actors/main.js"), args: ["llm"], readyText: '"actor started"',
         logFile: join(BENCH_DIR, `llm-replica-${replica}.log`), gcHook: false,
         env: {
-          NATS_URL: env.natsUrl, NATS_CREDS: env.natsCredsFile("llm"), MONGO_URL: env.mongoUrl, MESHWORK_DB_PREFIX: `${env.databasePrefix}llm`,
+          ...PRODUCTION_ENV, NATS_URL: env.natsUrl, NATS_CREDS: env.natsCredsFile("llm"), MONGO_URL: env.mongoUrl, MESHWORK_DB_PREFIX: `${env.databasePrefix}llm`,
           MESHWORK_INSTANCE_ID: `bench-llm-${replica}`, LOG_LEVEL: "info", METRICS_PORT: "-1", OPENAI_BASE_URL: baseURL, OPENAI_API_KEY: "test",
         },
       }));
     }
     if (options.relay) {
       await ensureRelayStream(relayNc);
+      const relayScript = join(BUILD_DIR, "llm-relay-main.js");
+      await build({ entryPoints: [RELAY_MAIN], outfile: relayScript, bundle: true, packages: "external", format: "esm", platform: "node", target: "node20", logLevel: "silent" });
       for (let replica = 1; replica <= LLM_REPLICAS; replica++) {
         processes.push(await startMeasuredProcess({
-          nodeFlags: ["--import", "tsx"], script: RELAY_MAIN, args: [], readyText: "ready relay",
+          nodeFlags: PRODUCTION_NODE_FLAGS, script: relayScript, args: [], readyText: "ready relay",
           logFile: join(BENCH_DIR, `llm-relay-${replica}.log`), gcHook: false,
-          env: { NATS_URL: env.natsUrl, NATS_CREDS: env.natsCredsFile(), OPENAI_BASE_URL: baseURL },
+          env: { ...PRODUCTION_ENV, NATS_URL: env.natsUrl, NATS_CREDS: env.natsCredsFile(), OPENAI_BASE_URL: baseURL },
         }));
       }
     }
