@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { parse } from "yaml";
 import { actorNames } from "../actors/index.ts";
-import { ENTRY_POINTS } from "./build/production-build.ts";
+import { actorNodeFlags, ENTRY_POINTS } from "./build/production-build.ts";
 import { issueMeshCredentials } from "./creds/mesh-credentials.ts";
 import { issueMongoUsers } from "./creds/mongo-users.ts";
 import { WORK_DIR } from "./servers/index.ts";
@@ -68,7 +68,7 @@ test("every actor is a scalable service: its own command, replicas, health check
   for (const actor of actorNames) {
     const service = compose.services[actor];
     assert.ok(service, `compose.yaml has a service for ${actor}`);
-    assert.deepEqual(service.command, [compiled("actors/main.ts"), actor], "the image's node runs the compiled replica");
+    assert.deepEqual(service.command, [...actorNodeFlags(actor), compiled("actors/main.ts"), actor], "the image's node runs the compiled replica, with the actor's own node flags");
     assert.ok((service.deploy?.replicas ?? 0) >= 2, `${actor} runs replicas`);
     assert.match(service.healthcheck?.test.join(" ") ?? "", /readyz/);
     assert.equal(service.depends_on?.nats?.condition, "service_healthy");
@@ -118,6 +118,7 @@ test("every command compose.yaml runs from the image is an entry point of the pr
   const entries = ENTRY_POINTS.map(compiled);
   for (const [name, service] of Object.entries(compose.services)) {
     if (service.build === undefined) continue;
-    assert.ok(entries.includes(service.command?.[0] ?? ""), `${name} runs ${service.command?.[0]}, not one of ${entries.join(", ")}`);
+    const script = service.command?.find((arg) => !arg.startsWith("--")) ?? "";
+    assert.ok(entries.includes(script), `${name} runs ${script}, not one of ${entries.join(", ")}`);
   }
 });

@@ -35,7 +35,7 @@ import { startMeasuredProcess, type MeasuredProcess } from "./measured-process.t
 import { cpuBetween, cpuOfTree } from "./process-cpu.ts";
 import type { BenchEntry, Comparison } from "./report.ts";
 import { UNLIMITED_POLICY } from "./scenario-leases.ts";
-import { buildProduction, PRODUCTION_ENV, PRODUCTION_NODE_FLAGS } from "../build/production-build.ts";
+import { actorNodeFlags, buildProduction, PRODUCTION_ENV, PRODUCTION_NODE_FLAGS } from "../build/production-build.ts";
 
 const MODEL = "gpt-4o-mini";
 const MAX_TOKENS = 64;
@@ -109,7 +109,7 @@ export async function openLlmSides(env: BenchEnvironment, options: LlmSidesOptio
     await buildProduction(BUILD_DIR);
     for (let replica = 1; replica <= LLM_REPLICAS; replica++) {
       processes.push(await startMeasuredProcess({
-        nodeFlags: [...PRODUCTION_NODE_FLAGS, ...options.replicaNodeFlags ?? []], script: join(BUILD_DIR, "actors/main.js"), args: ["llm"], readyText: '"actor started"',
+        nodeFlags: [...PRODUCTION_NODE_FLAGS, ...actorNodeFlags("llm"), ...options.replicaNodeFlags ?? []], script: join(BUILD_DIR, "actors/main.js"), args: ["llm"], readyText: '"actor started"',
         logFile: join(BENCH_DIR, `llm-replica-${replica}.log`), gcHook: false,
         env: {
           ...PRODUCTION_ENV, NATS_URL: env.natsUrl, NATS_CREDS: env.natsCredsFile("llm"), MONGO_URL: env.mongoUrl, MESHWORK_DB_PREFIX: `${env.databasePrefix}llm`,

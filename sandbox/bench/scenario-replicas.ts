@@ -24,7 +24,7 @@ import { actorClient, connectNats, MeshClient } from "../../runtime/index.ts";
 import { createAiCapacityActor } from "../../actors/ai-capacity/actor.ts";
 import { parseAiCapacityConfig } from "../../actors/ai-capacity/config.ts";
 import { tenantsActor } from "../../actors/tenants/actor.ts";
-import { buildProduction, CHECKOUT_ROOT, PRODUCTION_ENV, PRODUCTION_NODE_FLAGS } from "../build/production-build.ts";
+import { actorNodeFlags, buildProduction, CHECKOUT_ROOT, PRODUCTION_ENV, PRODUCTION_NODE_FLAGS } from "../build/production-build.ts";
 import { startTestProvider, type TestProvider } from "../provider/test-provider.ts";
 import { BENCH_TENANT } from "./bench-actors.ts";
 import { BENCH_DIR, type BenchEnvironment } from "./bench-environment.ts";
@@ -88,7 +88,7 @@ export async function benchReplicas(env: BenchEnvironment, load: ReplicaLoad): P
     LOG_LEVEL: "info", METRICS_PORT: "0", OPENAI_BASE_URL: provider.baseURL, OPENAI_API_KEY: "test",
   });
   const startReplica = (actor: string, mode: "compiled" | "tsx", instance: string, gcHook: boolean): Promise<MeasuredProcess> => startMeasuredProcess({
-    nodeFlags: mode === "compiled" ? PRODUCTION_NODE_FLAGS : ["--import", TSX_LOADER],
+    nodeFlags: mode === "compiled" ? [...PRODUCTION_NODE_FLAGS, ...actorNodeFlags(actor)] : ["--import", TSX_LOADER],
     script: mode === "compiled" ? join(outDir, "actors/main.js") : join(CHECKOUT_ROOT, "actors/main.ts"),
     args: [actor], env: replicaEnv(actor, instance), readyText: '"actor started"', logFile: join(logDir, `${actor}.log`), gcHook,
   });

@@ -34,6 +34,19 @@ const OPTIONAL_DRIVER_PACKAGES = [
  *   (module source, the tokenizer's ranks) no longer stay resident; measured 121 -> 115 MB for llm.
  */
 export const PRODUCTION_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1"];
+
+/**
+ * Node flags of one actor's replicas, passed after PRODUCTION_NODE_FLAGS (V8 takes the last
+ * value of a flag). The llm actor allocates far more per request than the others: with 1 MB
+ * semi-spaces a busy replica collected its young generation every megabyte and spent 1.5 ms of
+ * CPU per completion, against 0.84 ms with 8 MB and 0.94 with 4 (sandbox/bench/README.md, "The
+ * young generation of a busy llm replica"). compose.yaml and the Kubernetes manifests pass them.
+ */
+export const ACTOR_NODE_FLAGS: Readonly<Record<string, readonly string[]>> = { llm: ["--max-semi-space-size=8"] };
+
+export function actorNodeFlags(actor: string): readonly string[] {
+  return ACTOR_NODE_FLAGS[actor] ?? [];
+}
 export const PRODUCTION_ENV: Readonly<Record<string, string>> = {
   NODE_ENV: "production",
   MALLOC_MMAP_THRESHOLD_: "131072",

@@ -6,6 +6,7 @@
 import { streamName } from "../../protocol/subjects.ts";
 import type { ActorDefinition } from "../../runtime/index.ts";
 import { durableName, parseEventSubject } from "../../runtime/events/consumer-config.ts";
+import { actorNodeFlags } from "../build/production-build.ts";
 
 type Manifest = Record<string, unknown>;
 
@@ -72,7 +73,7 @@ function deployment(definition: ActorDefinition): Manifest {
           containers: [{
             name: "actor",
             image: "meshwork",
-            args: ["dist/actors/main.js", name],
+            args: [...actorNodeFlags(name), "dist/actors/main.js", name],
             env: [
               { name: "NATS_URL", value: "nats://nats:4222" },
               { name: "NATS_CREDS", value: "/etc/meshwork/nats/nats.creds" },

@@ -15,6 +15,7 @@ import { runMesh } from "../cli/program.ts";
 import { findNatsServerBinary } from "../servers/nats-server.ts";
 import { kubeconform } from "./kubeconform.ts";
 import { terminationGraceSeconds } from "./actor-manifests.ts";
+import { actorNodeFlags } from "../build/production-build.ts";
 
 const run = promisify(execFile);
 const folder = join(CHECKOUT_ROOT, "deploy", "kubernetes");
@@ -67,7 +68,7 @@ test("every actor is a Deployment with readiness on /readyz, a grace period past
     assert.ok(deployment, `Deployment ${definition.name}`);
     const pod = deployment.spec.template.spec;
     const container = pod.containers[0];
-    assert.deepEqual(container.args, ["dist/actors/main.js", definition.name]);
+    assert.deepEqual(container.args, [...actorNodeFlags(definition.name), "dist/actors/main.js", definition.name]);
     assert.equal(container.readinessProbe.httpGet.path, "/readyz");
     assert.equal(container.readinessProbe.httpGet.port, "metrics");
     assert.equal(container.ports[0].containerPort, Number(container.env.find((e: { name: string }) => e.name === "METRICS_PORT").value));
