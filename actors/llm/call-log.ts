@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { isMeshError, type ActorStore } from "../../runtime/index.ts";
 import { CALL_LOG, callLogPage, type CallLogPage, type CallRecord } from "./records.ts";
 
-/** The store's insertMany limit. */
+/** Records per page (about 250 KB of JSON lines at most). */
 const MAX_BATCH = 1000;
 
 export interface CallLogOptions {
@@ -20,9 +20,10 @@ interface Pending {
 
 /**
  * The replica's call records, written in batches: records gather for `flushMs` (or until a
- * batch is full), then go to the database as one unordered insertMany per tenant, one flush
- * at a time. One insert per call cost the replica a fifth of its CPU and FerretDB most of its
- * share (sandbox/bench/README.md, "What the AI path spends its time on"). Best effort, as
+ * batch is full), then go to the database as one page per tenant (records.ts), one flush at a
+ * time. One insert per call cost the replica a fifth of its CPU and FerretDB most of its share,
+ * and a document per call still cost FerretDB 0.1 ms per completion (sandbox/bench/README.md,
+ * "What the AI path spends its time on", "Call records in pages"). Best effort, as
  * before: a failed batch is logged, never answered. Bounded: past `maxPending` records a
  * caller's `add` resolves only once its record is written, so a slow database slows replies
  * down instead of filling memory. `close` writes what is left (graceful stop).
