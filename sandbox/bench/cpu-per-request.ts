@@ -98,9 +98,12 @@ async function peerRows(env: BenchEnvironment, rounds: number, nats: number, pro
   try {
     const moleculerNode = await start(["moleculer-echo"], natsEnv, "moleculer-echo");
     const moleculerCaller = await start(["moleculer-caller"], natsEnv, "moleculer-caller");
+    const bareResponder = await start(["bare-echo"], natsEnv, "bare-echo");
+    const bareCaller = await start(["bare-caller"], natsEnv, "bare-caller");
     const meshReplica = await start(["mesh-echo"], actorEnv, "mesh-echo", profiled("peers-mesh-replica"));
     const meshCaller = await start(["mesh-caller"], natsEnv, "mesh-caller", profiled("peers-mesh-caller"));
     const sides = [
+      { side: "bare noAsyncTraces (p')", caller: bareCaller, pids: new Map([["caller", bareCaller.child.pid!], ["responder", bareResponder.child.pid!], ["nats-server", nats]]) },
       { side: "Moleculer (p)", caller: moleculerCaller, pids: new Map([["caller", moleculerCaller.child.pid!], ["responder", moleculerNode.child.pid!], ["nats-server", nats]]) },
       { side: "mesh (p)", caller: meshCaller, pids: new Map([["caller", meshCaller.child.pid!], ["responder", meshReplica.child.pid!], ["nats-server", nats]]) },
     ];

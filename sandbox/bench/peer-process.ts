@@ -5,10 +5,13 @@
  *   moleculer-caller a Moleculer node that calls it
  *   mesh-echo        one replica of the `bench` actor (or `bench-io` with the argument "io")
  *   mesh-caller      a MeshClient that calls `bench.echo` (or `bench-io.wait`)
+ *   bare-echo        a nats.js subscription (noAsyncTraces) that answers with the bytes it gets
+ *   bare-caller      `nc.request()` (noAsyncTraces) with the bench payload already encoded
  * Responders print "ready". Callers print "ready", then answer each IPC message
  * `{ load: { concurrency, warmupMs, measureMs } }` with `{ latenciesMs, windowMs, errors, firstError }`.
  */
 import { readFileSync } from "node:fs";
+import { connect } from "@nats-io/transport-node";
 import moleculer from "moleculer";
 import { credsAuthenticator } from "nats";
 import { connectNats, MeshClient, natsAuthFromCreds, runtimeConfigFromEnv, startActor } from "../../runtime/index.ts";
@@ -19,6 +22,9 @@ import { runClosedLoop, type LoadOptions } from "./closed-loop.ts";
 const [mode, variant] = process.argv.slice(2);
 const natsUrl = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 const credsFile = process.env.NATS_CREDS;
+const natsAuth = credsFile ? natsAuthFromCreds(credsFile) : {};
+
+const BARE_SUBJECT = "bare.echo-peer";
 
 /** The bench payload's schema for Moleculer's validator (fastest-validator), as strict as the zod one. */
 const ECHO_PARAMS = {
@@ -64,12 +70,29 @@ async function main(): Promise<() => Promise<void>> {
       serveCalls(() => broker.call("bench-echo.echo", payload, { timeout: 5000, retries: 0 }));
       return () => broker.stop();
     }
+    case "bare-echo": {
+      const nc = await connect({ servers: natsUrl, ...natsAuth, noAsyncTraces: true });
+      nc.subscribe(BARE_SUBJECT, {
+        queue: "bare",
+        callback: (error, msg) => {
+          if (!error) msg.respond(msg.data);
+        },
+      });
+      await nc.flush();
+      return () => nc.drain();
+    }
+    case "bare-caller": {
+      const nc = await connect({ servers: natsUrl, ...natsAuth, noAsyncTraces: true });
+      const payload = new TextEncoder().encode(JSON.stringify(benchPayload(0)));
+      serveCalls(() => nc.request(BARE_SUBJECT, payload, { timeout: 5000 }));
+      return () => nc.close();
+    }
     case "mesh-echo": {
       const running = await startActor(variant === "io" ? benchIoActor : benchActor, { config: runtimeConfigFromEnv() });
       return () => running.stop();
     }
     case "mesh-caller": {
-      const nc = await connectNats({ servers: natsUrl, ...(credsFile ? natsAuthFromCreds(credsFile) : {}), noAsyncTraces: true });
+      const nc = await connectNats({ servers: natsUrl, ...natsAuth, noAsyncTraces: true });
       const client = new MeshClient(nc, { service: "bench-caller" });
       const traceparents = Array.from({ length: 1024 }, () => newTraceparent());
       if (variant === "io") {

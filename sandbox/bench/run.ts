@@ -66,7 +66,7 @@ const SCENARIOS: readonly Scenario[] = [
   { key: "events", title: "(c/d) events: bare JetStream, then the mesh publisher and consumer", run: (env) => benchEvents(env, EVENT_LOAD) },
   {
     key: "peers",
-    title: "(p/s) across processes: Moleculer 0.15 vs the mesh, request/reply; an I/O-bound actor at 1, 2 and 4 replicas",
+    title: "(p/s) across processes: Moleculer 0.15 and bare nats.js vs the mesh, request/reply; an I/O-bound actor at 1, 2 and 4 replicas",
     run: async (env) => {
       const { comparisons, figures } = await benchPeers(env, PEER_LOAD);
       return [...comparisons, ...figures];

@@ -3,7 +3,10 @@
  * with its NATS transporter and validator on answering an echo action, called from a second
  * Moleculer node; against one `bench` actor replica answering `bench.echo` (zod in and out),
  * called from a MeshClient in a second process. The same ~200-byte payload, the same 64 callers,
- * one nats-server; the two sides take turns for `rounds` rounds, pooled per side.
+ * one nats-server; the sides take turns for `rounds` rounds, pooled per side.
+ * (p') the same two processes with bare nats.js on both ends (`noAsyncTraces`, a callback
+ * subscription that echoes the bytes): row (a'/b)'s baseline across processes, where the mesh
+ * runs bundled as production does rather than inside the tsx-transformed bench process.
  * (s) I/O-bound scaling: replicas of `bench-io` (each request waits 5 ms; 8 at a time per
  * replica, a connection pool's bound), 1, 2 and 4 of them, called with as many callers per
  * replica as one replica admits (run.ts); throughput at N replicas against N times the
@@ -129,16 +132,24 @@ export async function benchPeers(env: BenchEnvironment, load: PeerLoad): Promise
     const moleculerCaller = await start(["moleculer-caller"], natsEnv(), "moleculer-caller");
     await start(["mesh-echo"], actorEnv("bench", "bench-peer-echo"), "mesh-echo");
     const meshCaller = await start(["mesh-caller"], natsEnv(), "mesh-caller");
+    await start(["bare-echo"], natsEnv(), "bare-echo");
+    const bareCaller = await start(["bare-caller"], natsEnv(), "bare-caller");
+    const bareRounds: LoadResult[] = [];
     const moleculerRounds: LoadResult[] = [];
     const meshRounds: LoadResult[] = [];
-    for (const caller of [moleculerCaller, meshCaller]) await caller.measure({ ...load.echo, warmupMs: load.sideWarmUpMs, measureMs: 100 });
+    for (const caller of [bareCaller, moleculerCaller, meshCaller]) await caller.measure({ ...load.echo, warmupMs: load.sideWarmUpMs, measureMs: 100 });
     for (let round = 0; round < load.rounds; round++) {
+      bareRounds.push(await bareCaller.measure(load.echo));
       moleculerRounds.push(await moleculerCaller.measure(load.echo));
       meshRounds.push(await meshCaller.measure(load.echo));
     }
     const comparisons: Comparison[] = [{
       scenario: "(p)",
       baseline: measurement("Moleculer 0.15 request/reply, two processes", "req/s", poolRounds(moleculerRounds)),
+      subject: measurement("mesh request/reply, two processes", "req/s", poolRounds(meshRounds)),
+    }, {
+      scenario: "(p')",
+      baseline: measurement("bare NATS noAsyncTraces, two processes", "req/s", poolRounds(bareRounds)),
       subject: measurement("mesh request/reply, two processes", "req/s", poolRounds(meshRounds)),
     }];
 
