@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { Readable } from "node:stream";
+import { BufferedResponse } from "./buffered-response.ts";
 
 const IDLE_CONNECTION_MS = 1000;
 
@@ -10,8 +11,8 @@ const IDLE_CONNECTION_MS = 1000;
  * for every call; measured with the SDK against the test provider, this one costs about a third
  * less CPU per completion (sandbox/bench/README.md, "What the AI path spends its time on"). It
  * does what the SDK asks of fetch: method, headers, a string or byte body, the abort signal
- * (its timeout and the caller's), and a `Response` whose body is read whole, or streamed for
- * server-sent events. Any other body (a form, a stream) goes through the built-in fetch.
+ * (its timeout and the caller's), and a `Response` whose body is read whole (handed over
+ * without a body stream: buffered-response.ts), or streamed for server-sent events. Any other body (a form, a stream) goes through the built-in fetch.
  */
 export function createProviderFetch(): typeof fetch {
   // An idle connection is closed well before a server's keep-alive timeout (Node's own 5 s;
@@ -52,7 +53,7 @@ export function createProviderFetch(): typeof fetch {
       // Aborted while the body arrived: an abort as fetch reports it (the SDK tells timeouts by it).
       throw signal?.aborted ? new DOMException("the request was aborted", "AbortError") : error;
     }
-    return new Response(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), init_);
+    return new BufferedResponse(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), init_);
   };
 }
 

@@ -92,10 +92,7 @@ export async function startActor(definition: ActorDefinition, { config, logger }
       store,
       client,
       recordAiUsage(tenant, usage) {
-        const labels = { tenant: aiLabels.tenant.value(tenant), service: aiLabels.service.value(usage.service), model: aiLabels.model.value(usage.model) };
-        metrics.aiTokens.inc({ ...labels, kind: "prompt" }, usage.promptTokens);
-        metrics.aiTokens.inc({ ...labels, kind: "completion" }, usage.completionTokens);
-        metrics.aiCost.inc(labels, usage.costUsd);
+        metrics.addAiUsage({ tenant: aiLabels.tenant.value(tenant), service: aiLabels.service.value(usage.service), model: aiLabels.model.value(usage.model) }, usage);
       },
       publishEvent: tracingEnabled()
         ? (event, payload, meta) => tracePublish(definition.name, event.subject, meta, async (traceparent) => {
