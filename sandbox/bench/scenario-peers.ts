@@ -5,8 +5,8 @@
  * called from a MeshClient in a second process. The same ~200-byte payload, the same 64 callers,
  * one nats-server; the sides take turns for `rounds` rounds, pooled per side.
  * (p') the same two processes with bare nats.js on both ends (`noAsyncTraces`, a callback
- * subscription that echoes the bytes): row (a'/b)'s baseline across processes, where the mesh
- * runs bundled as production does rather than inside the tsx-transformed bench process.
+ * subscription that echoes the bytes): row (a'/b)'s baseline, with caller and responder in
+ * processes of their own as services run, against the same mesh rounds as (p).
  * (s) I/O-bound scaling: replicas of `bench-io` (each request waits 5 ms; 8 at a time per
  * replica, a connection pool's bound), 1, 2 and 4 of them, called with as many callers per
  * replica as one replica admits (run.ts); throughput at N replicas against N times the
