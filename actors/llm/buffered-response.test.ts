@@ -22,6 +22,13 @@ test("it reads as the built-in Response with the same bytes does", async () => {
   assert.equal(ours.ok, true);
   assert.equal(ours.headers.get("x-request-id"), "req-1");
   assert.equal(await new Response(ours.body).text(), json, "the body as a stream");
+  assert.equal(ours.bodyUsed, true, "reading the stream uses the body");
+  await assert.rejects(ours.text(), TypeError);
+
+  const looked = answer();
+  assert.ok(looked.body instanceof ReadableStream);
+  assert.equal(looked.bodyUsed, false, "asking for the stream without reading it uses nothing");
+  assert.equal(await looked.text(), json);
 });
 
 test("the body is read once, a clone reads it again, and a byte-order mark is dropped as fetch drops it", async () => {

@@ -4,8 +4,8 @@
  * llm replica that was about 5% of its CPU (sandbox/bench/README.md, "Provider answers without a
  * body stream"). This one hands the bytes to `text()`, `json()`, `arrayBuffer()`, `bytes()` and
  * `blob()` directly, builds a stream only when `body` is asked for, and keeps fetch's rules: the
- * body is read once (`bodyUsed`, then a `TypeError`), `clone()` before that, text is UTF-8 with
- * a leading byte-order mark dropped.
+ * body is read once (`bodyUsed`, then a `TypeError`), through a reader or through `body`,
+ * `clone()` before that, text is UTF-8 with a leading byte-order mark dropped.
  */
 type BodyReaders = "body" | "bodyUsed" | "text" | "json" | "arrayBuffer" | "blob" | "clone";
 /**
@@ -27,12 +27,13 @@ export class BufferedResponse extends ResponseWithoutBody implements Response {
   }
 
   get body(): ReadableStream<Uint8Array> {
-    this.#stream ??= new Blob([this.#take()]).stream();
+    this.#stream ??= new Blob([this.#bytes]).stream();
     return this.#stream;
   }
 
+  /** As fetch's: true once a reader took the bytes or the `body` stream is being read. */
   get bodyUsed(): boolean {
-    return this.#used;
+    return this.#used || this.#stream?.locked === true;
   }
 
   async text(): Promise<string> {
@@ -58,12 +59,12 @@ export class BufferedResponse extends ResponseWithoutBody implements Response {
   }
 
   clone(): Response {
-    if (this.#used) throw new TypeError("Response.clone: the body has already been read");
+    if (this.bodyUsed) throw new TypeError("Response.clone: the body has already been read");
     return new BufferedResponse(this.#bytes, this.#init);
   }
 
   #take(): Buffer {
-    if (this.#used) throw new TypeError("Body is unusable: the body has already been read");
+    if (this.bodyUsed) throw new TypeError("Body is unusable: the body has already been read");
     this.#used = true;
     return this.#bytes;
   }

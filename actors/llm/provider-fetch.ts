@@ -12,7 +12,8 @@ const IDLE_CONNECTION_MS = 1000;
  * less CPU per completion (sandbox/bench/README.md, "What the AI path spends its time on"). It
  * does what the SDK asks of fetch: method, headers, a string or byte body, the abort signal
  * (its timeout and the caller's), and a `Response` whose body is read whole (handed over
- * without a body stream: buffered-response.ts), or streamed for server-sent events. Any other body (a form, a stream) goes through the built-in fetch.
+ * without a body stream: buffered-response.ts), or streamed for server-sent events. Any other
+ * body (a form, a stream) goes through the built-in fetch.
  */
 export function createProviderFetch(): typeof fetch {
   // An idle connection is closed well before a server's keep-alive timeout (Node's own 5 s;
