@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { connect } from "@nats-io/transport-node";
@@ -63,10 +63,26 @@ export interface RestartableNats extends RunningServer {
  * JWT authentication from the given credentials: anonymous connections are refused.
  */
 export async function startNatsServer(workDir: string, { credentials, readyTimeoutMs = 20_000 }: NatsStartOptions): Promise<RestartableNats> {
-  const dir = join(workDir, `nats-${process.pid}-${Date.now().toString(36)}`);
-  const [port, monitorPort] = [await freePort(), await freePort()];
-  return startNatsNode({ dir, port, monitorPort, credentials, readyTimeoutMs, args: ["-c", credentials.serverAuthFile, "-js", "-sd", join(dir, "jetstream")] });
+  for (let attempt = 1; ; attempt++) {
+    const dir = join(workDir, `nats-${process.pid}-${Date.now().toString(36)}`);
+    const [port, monitorPort] = [await freePort(), await freePort()];
+    try {
+      return await startNatsNode({ dir, port, monitorPort, credentials, readyTimeoutMs, args: ["-c", credentials.serverAuthFile, "-js", "-sd", join(dir, "jetstream")] });
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt >= PORT_ATTEMPTS) throw error;
+    }
+  }
 }
+
+/**
+ * A port found free can be taken by another process before nats-server binds it (a test's
+ * `make test` run once lost 20 s and a test file that way). The server then exits at once;
+ * `startNatsServer` tries again on new ports, this many times in all.
+ */
+const PORT_ATTEMPTS = 3;
+
+/** nats-server exited because one of its ports was in use. */
+export class PortTakenError extends Error {}
 
 export interface NatsNodeSpec {
   readonly dir: string;
@@ -93,10 +109,12 @@ export async function startNatsNode(spec: NatsNodeSpec): Promise<RestartableNats
     proc = spawnSupervised("nats-server", binary, [
       ...spec.args, "-a", "127.0.0.1", "-p", String(spec.port), "-m", String(spec.monitorPort), "-l", logFile,
     ], `${logFile}.out`);
-    const answered = await waitUntil(async () => !proc.hasExited() && (await ready(url)), spec.readyTimeoutMs);
-    if (!answered) {
+    const answered = await waitUntil(async () => proc.hasExited() || (await ready(url)), spec.readyTimeoutMs);
+    if (!answered || proc.hasExited()) {
       await proc.stop(1000);
-      throw new Error(`nats-server did not become ready within ${spec.readyTimeoutMs} ms; see its log at ${logFile}`);
+      const log = await readFile(logFile, "utf8").catch(() => "");
+      if (/address already in use/.test(log)) throw new PortTakenError(`nats-server could not bind its ports; see its log at ${logFile}`);
+      throw new Error(`nats-server ${answered ? "exited before it was ready" : `did not become ready within ${spec.readyTimeoutMs} ms`}; see its log at ${logFile}`);
     }
   }
   await launch();
