@@ -43,14 +43,12 @@ export class ActorMetrics {
     const key = `${labels.tenant}\u0000${labels.service}\u0000${labels.model}`;
     let pending = this.#aiUsage.get(key);
     if (!pending) {
-      pending = { labels, tokensRead: false, costRead: false, promptTokens: 0, completionTokens: 0, costUsd: 0 };
+      pending = { labels, promptTokens: 0, completionTokens: 0, costUsd: 0 };
       this.#aiUsage.set(key, pending);
     }
     pending.promptTokens += usage.promptTokens;
     pending.completionTokens += usage.completionTokens;
     pending.costUsd += usage.costUsd;
-    pending.tokensRead = false;
-    pending.costRead = false;
   }
 
   constructor(actor: string, instance: string) {
@@ -81,12 +79,10 @@ export class ActorMetrics {
       name: "mesh_ai_tokens_total", help: "AI tokens used", labelNames: ["tenant", "service", "model", "kind"], registers,
       collect() {
         for (const pending of aiUsage.values()) {
-          if (pending.tokensRead) continue;
           this.inc({ ...pending.labels, kind: "prompt" }, pending.promptTokens);
           this.inc({ ...pending.labels, kind: "completion" }, pending.completionTokens);
           pending.promptTokens = 0;
           pending.completionTokens = 0;
-          pending.tokensRead = true;
         }
       },
     });
@@ -94,10 +90,8 @@ export class ActorMetrics {
       name: "mesh_ai_cost_usd_total", help: "AI cost in US dollars", labelNames: ["tenant", "service", "model"], registers,
       collect() {
         for (const pending of aiUsage.values()) {
-          if (pending.costRead) continue;
           this.inc(pending.labels, pending.costUsd);
           pending.costUsd = 0;
-          pending.costRead = true;
         }
       },
     });
@@ -110,11 +104,9 @@ export interface AiUsageLabels {
   readonly model: string;
 }
 
-/** One label set's AI usage since its counters were last read (`…Read`: nothing new since). */
+/** One label set's AI usage since its counters were last read (its label sets are bounded). */
 interface PendingAiUsage {
   readonly labels: AiUsageLabels;
-  tokensRead: boolean;
-  costRead: boolean;
   promptTokens: number;
   completionTokens: number;
   costUsd: number;
