@@ -25,7 +25,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/dist ./dist
-# Memory settings measured in sandbox/bench (sandbox/build/production-build.ts says why).
+# Memory settings measured in sandbox/bench (sandbox/build/production-runtime.ts says why).
 ENV NODE_ENV=production MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072 \
     METRICS_PORT=9464 METRICS_HOST=0.0.0.0
 USER node

@@ -6,7 +6,7 @@
 import { streamName } from "../../protocol/subjects.ts";
 import type { ActorDefinition } from "../../runtime/index.ts";
 import { durableName, parseEventSubject } from "../../runtime/events/consumer-config.ts";
-import { actorNodeFlags } from "../build/production-build.ts";
+import { actorNodeFlags } from "../build/production-runtime.ts";
 
 type Manifest = Record<string, unknown>;
 

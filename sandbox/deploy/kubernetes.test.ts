@@ -15,7 +15,7 @@ import { runMesh } from "../cli/program.ts";
 import { findNatsServerBinary } from "../servers/nats-server.ts";
 import { kubeconform } from "./kubeconform.ts";
 import { terminationGraceSeconds } from "./actor-manifests.ts";
-import { actorNodeFlags } from "../build/production-build.ts";
+import { actorNodeFlags } from "../build/production-runtime.ts";
 
 const run = promisify(execFile);
 const folder = join(CHECKOUT_ROOT, "deploy", "kubernetes");
