@@ -6,7 +6,8 @@ import { useTestServers } from "../../sandbox/testing/test-servers.ts";
 import { ask, startLlmMesh, sumOf, untilSettled, untilState } from "./test-support.ts";
 
 const CALLS = 2000;
-// At most this many at once: the three llm replicas take 128 each before shedding load.
+// At most this many at once: the three llm replicas take 128 each before shedding load; twice what
+// the two ai-capacity replicas take (64 each), so refused calls wait their turn for a lease.
 const IN_FLIGHT = 256;
 const servers = await useTestServers();
 const mesh = await startLlmMesh(servers, { llmReplicas: 3, capacityReplicas: 2 });

@@ -6,8 +6,10 @@ import type { LlmConfig } from "./config.ts";
 import { publishDurablyForTenant } from "./durable-publish.ts";
 
 const SIGNAL_TIMEOUT_MS = 2000;
-/** Lease attempts when ai-capacity is momentarily overloaded or unreachable. */
-const LEASE_ATTEMPTS = 3;
+/** Lease attempts when ai-capacity is unreachable; OVERLOADED is tried again until the call's deadline. */
+const LEASE_ATTEMPTS_UNAVAILABLE = 3;
+/** The longest wait between lease attempts while ai-capacity sheds load. */
+const LEASE_MAX_WAIT_MS = 1000;
 /** `ok` signals only feed recovery, at most one step a second there: one per model this often is plenty. */
 const OK_SIGNAL_INTERVAL_MS = 250;
 
@@ -50,11 +52,15 @@ export function startCallCapacity(start: StartContext, config: LlmConfig): CallC
     admit(context, call) {
       // Only OVERLOADED and UNAVAILABLE, which say nothing about the tenant, are tried again here;
       // RATE_LIMITED, OVER_BUDGET and FORBIDDEN go back to the caller (no retries stacked on retries).
-      const transient = (error: unknown) => hasCode(error, "OVERLOADED") || hasCode(error, "UNAVAILABLE");
+      // OVERLOADED is ai-capacity shedding load (every refused call asks it, and this replica may
+      // hold more calls than ai-capacity's replicas take at once): the call waits its turn within
+      // its deadline, with growing waits, rather than failing a caller whose tenant is in order.
+      let unavailable = 0;
+      const transient = (error: unknown) => hasCode(error, "OVERLOADED") || (hasCode(error, "UNAVAILABLE") && ++unavailable < LEASE_ATTEMPTS_UNAVAILABLE);
       return retryWithin(() => leases.acquire({
         tenant: context.tenant, service: call.service, model: call.model, estimatedTokens: call.estimatedTokens, callTimeoutMs: call.callTimeoutMs,
         deadline: context.deadline, traceparent: context.traceparent, signal: context.signal, maxAttempts: 1,
-      }), { maxAttempts: LEASE_ATTEMPTS, retryOn: transient, deadline: context.deadline, signal: context.signal });
+      }), { maxAttempts: Number.POSITIVE_INFINITY, retryOn: transient, deadline: context.deadline, signal: context.signal, maxDelayMs: LEASE_MAX_WAIT_MS });
     },
     signal(context, signal) {
       // The provider pushed back: ai-capacity's cool-down must apply at once, not when the shares run out.

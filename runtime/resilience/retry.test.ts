@@ -29,6 +29,8 @@ const delays: Array<{ name: string; attempt: number; error?: unknown; backoff?: 
   { name: "waits stop at the maximum", attempt: 20, backoff: { initialDelayMs: 100, maxDelayMs: 1000 }, low: 500, high: 1000 },
   { name: "a retryAfterMs hint wins over the backoff", attempt: 1, error: new MeshError("RATE_LIMITED", "x", { retryAfterMs: 4000 }), low: 2000, high: 4000 },
   { name: "a zero hint means at once", attempt: 5, error: new MeshError("UNAVAILABLE", "x", { retryAfterMs: 0 }), low: 0, high: 0 },
+  { name: "a short hint repeated grows with the backoff", attempt: 4, error: new MeshError("OVERLOADED", "x", { retryAfterMs: 50 }), backoff: { initialDelayMs: 50, maxDelayMs: 2000 }, low: 200, high: 400 },
+  { name: "a repeated hint stops growing at the maximum", attempt: 30, error: new MeshError("OVERLOADED", "x", { retryAfterMs: 50 }), backoff: { initialDelayMs: 50, maxDelayMs: 2000 }, low: 1000, high: 2000 },
 ];
 for (const { name, attempt, error, backoff, low, high } of delays) {
   test(`retryDelayMs: ${name}`, () => {

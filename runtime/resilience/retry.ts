@@ -1,7 +1,7 @@
 /**
  * The mesh's one retry policy: which failures are tried again (protocol/errors.ts), how long to
- * wait before the next attempt (cockatiel's exponential backoff with its half jitter, or the
- * error's own `retryAfterMs` hint, jittered the same way), and never past a deadline. The mesh
+ * wait before the next attempt (cockatiel's exponential backoff, or the error's own
+ * `retryAfterMs` hint when longer, with cockatiel's half jitter), and never past a deadline. The mesh
  * client, event redelivery, lease requests, store commits and idempotent-reply storage all wait
  * through here, so every retrying caller in a replica spreads out alike.
  *
@@ -30,14 +30,19 @@ export function jitter(ms: number): number {
 }
 
 /**
- * The wait after the `attempt`-th failed attempt (1 = the first): the error's `retryAfterMs`
- * when it gives one, else exponential (initial, twice that, ...) up to the maximum; jittered.
+ * The wait after the `attempt`-th failed attempt (1 = the first): exponential (initial, twice
+ * that, ...) up to the maximum, or the error's `retryAfterMs` hint when that is longer (a hint
+ * above the maximum too); jittered. So a replica that keeps answering OVERLOADED with the same
+ * short hint is asked less and less often. A zero hint (the attempt's time ran out already)
+ * means at once.
  */
 export function retryDelayMs(attempt: number, error?: unknown, backoff: Backoff = {}): number {
   const hint = isMeshError(error) ? error.retryAfterMs : undefined;
-  if (hint !== undefined) return jitter(hint);
-  const options = { initialDelay: backoff.initialDelayMs ?? DEFAULT_INITIAL_DELAY_MS, maxDelay: backoff.maxDelayMs ?? DEFAULT_MAX_DELAY_MS, exponent: 2, generator: halfJitterGenerator };
-  return halfJitterGenerator(Math.max(0, attempt - 1), options)[0];
+  if (hint === 0) return 0;
+  const initialDelay = backoff.initialDelayMs ?? DEFAULT_INITIAL_DELAY_MS;
+  const maxDelay = backoff.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
+  if (hint !== undefined) return jitter(Math.max(hint, Math.min(maxDelay, initialDelay * 2 ** Math.max(0, attempt - 1))));
+  return halfJitterGenerator(Math.max(0, attempt - 1), { initialDelay, maxDelay, exponent: 2, generator: halfJitterGenerator })[0];
 }
 
 export interface RetryOptions extends Backoff {

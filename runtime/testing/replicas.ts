@@ -13,10 +13,13 @@ function credsFor(actor: string, servers: TestServers): string {
   return servers.credentials.credsFiles[actor] ?? servers.credentials.credsFiles.operator!;
 }
 
+/** Replicas in tests log nothing unless MESHWORK_TEST_LOG_LEVEL names a level (to read a failing test's replicas). */
+const TEST_LOG_LEVEL = process.env.MESHWORK_TEST_LOG_LEVEL || "silent";
+
 /** Starts an actor replica in this process for a test; stopped by an `after` hook. */
 export async function startInProcess(definition: ActorDefinition, servers: TestServers, overrides: Record<string, unknown> = {}, logger?: Logger): Promise<RunningActor> {
   const config = Object.freeze(RuntimeConfigSchema.parse({
-    natsUrl: servers.natsUrl, natsCreds: credsFor(definition.name, servers), mongoUrl: servers.mongoUrl, databasePrefix: servers.databasePrefix, logLevel: "silent", metricsPort: -1, ...overrides,
+    natsUrl: servers.natsUrl, natsCreds: credsFor(definition.name, servers), mongoUrl: servers.mongoUrl, databasePrefix: servers.databasePrefix, logLevel: TEST_LOG_LEVEL, metricsPort: -1, ...overrides,
   }));
   const running = await startActor(definition, { config, ...(logger ? { logger } : {}) });
   servers.onCleanup(() => running.stop());
