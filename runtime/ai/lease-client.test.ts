@@ -18,6 +18,7 @@ const calls = {
   releases: [] as Array<{ leaseId: string; key: string | undefined }>,
 };
 let refuseLeasesAbove = Number.POSITIVE_INFINITY;
+let refusalsSent = 0;
 let leaseNumber = 0; // never reset: idempotency keys name lease ids, and ai-capacity keeps them
 
 const standIn = defineActor({
@@ -28,7 +29,10 @@ const standIn = defineActor({
   collections: {},
   handlers: {
     lease: async (input, context) => {
-      if (input.estimatedTokens > refuseLeasesAbove) throw new MeshError("OVER_BUDGET", "stand-in budget");
+      if (input.estimatedTokens > refuseLeasesAbove) {
+        refusalsSent++;
+        throw new MeshError("OVER_BUDGET", "stand-in budget");
+      }
       calls.leases.push({ estimatedTokens: input.estimatedTokens, requests: input.requests, service: input.service, key: context.idempotencyKey });
       return { leaseId: `L${++leaseNumber}`, grantedTokens: input.estimatedTokens, grantedRequests: input.requests, reservedUsd: 0, expiresAt: Date.now() + 30_000, price };
     },
@@ -155,4 +159,31 @@ test("bad use: settling twice is refused locally, and ai-capacity's refusals rea
   const refusing = createLeaseClient(mesh, { service: "chat", shares });
   await assert.rejects(refusing.acquire({ ...call, estimatedTokens: 50 }), (error) => hasCode(error, "OVER_BUDGET"), "the share and then the call itself were refused");
   await refusing.close();
+});
+
+test("ai-capacity's refusal of a call is repeated here for calls at least as large while it is fresh; smaller calls and other tenants ask", async () => {
+  refuseLeasesAbove = 150;
+  const client = createLeaseClient(mesh, { service: "chat", refusalHoldMs: 60_000 });
+  const asked = () => refusalsSent;
+  const before = asked();
+  await assert.rejects(client.acquire({ ...call, estimatedTokens: 200 }), (error) => hasCode(error, "OVER_BUDGET"));
+  assert.equal(asked() - before, 1);
+  const rush = await Promise.allSettled(Array.from({ length: 50 }, () => client.acquire({ ...call, estimatedTokens: 200 + Math.floor(Math.random() * 100) })));
+  assert.ok(rush.every((outcome) => outcome.status === "rejected" && hasCode(outcome.reason, "OVER_BUDGET")), "every call at least as large is refused");
+  assert.equal(asked() - before, 1, "without asking ai-capacity again");
+  await assert.rejects(client.acquire({ ...call, tenant: "globex", estimatedTokens: 200 }), (error) => hasCode(error, "OVER_BUDGET"));
+  assert.equal(asked() - before, 2, "another tenant's call asks for itself");
+
+  const leasesBefore = calls.leases.length;
+  const smaller = await client.acquire(call);
+  assert.equal(calls.leases.length - leasesBefore, 1, "a smaller call asks, and is granted");
+  await smaller.release();
+  await assert.rejects(client.acquire({ ...call, estimatedTokens: 200 }), (error) => hasCode(error, "OVER_BUDGET"));
+  assert.equal(asked() - before, 2, "a smaller call's grant says nothing about larger ones");
+  await client.close();
+
+  const asking = createLeaseClient(mesh, { service: "chat", refusalHoldMs: 0 });
+  for (let i = 0; i < 5; i++) await assert.rejects(asking.acquire({ ...call, estimatedTokens: 200 }), (error) => hasCode(error, "OVER_BUDGET"));
+  assert.equal(asked() - before, 7, "refusalHoldMs 0 asks every time");
+  await asking.close();
 });

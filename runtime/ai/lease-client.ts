@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { aiCapacityContract } from "../../protocol/ai-capacity.ts";
+import { aiCapacityContract, type LeaseGrant } from "../../protocol/ai-capacity.ts";
 import { MeshError } from "../errors.ts";
 import { CapacityShares } from "./capacity-shares.ts";
+import { RefusalMemory } from "./refusal-memory.ts";
 import { callCostUsd, type AcquireRequest, type Lease, type LeaseClient, type LeaseClientOptions, type LeaseTransport, type RemoteLeases } from "./lease-types.ts";
 
 export type * from "./lease-types.ts";
@@ -10,6 +11,7 @@ export { callCostUsd } from "./lease-types.ts";
 const DEFAULT_SHARE_REQUESTS = 200;
 const DEFAULT_SHARE_USABLE_MS = 5000;
 const DEFAULT_SHARE_IDLE_MS = 1000;
+const DEFAULT_REFUSAL_HOLD_MS = 500;
 
 /**
  * The one client of ai-capacity's leases for a service: per-call leases, or capacity shares
@@ -60,10 +62,20 @@ export function createLeaseClient(transport: LeaseTransport, options: LeaseClien
     })
     : undefined;
 
+  const refusals = new RefusalMemory(options.refusalHoldMs ?? DEFAULT_REFUSAL_HOLD_MS);
+
   async function leaseOfItsOwn(request: AcquireRequest): Promise<Lease> {
-    const grant = await remote.lease(request, {
-      tokens: request.estimatedTokens, requests: 1, ...(request.callTimeoutMs === undefined ? {} : { callTimeoutMs: request.callTimeoutMs }),
-    });
+    refusals.check(request);
+    let grant: LeaseGrant;
+    try {
+      grant = await remote.lease(request, {
+        tokens: request.estimatedTokens, requests: 1, ...(request.callTimeoutMs === undefined ? {} : { callTimeoutMs: request.callTimeoutMs }),
+      });
+    } catch (error) {
+      refusals.observe(request, error);
+      throw error;
+    }
+    refusals.observe(request, undefined);
     let finished = false;
     const once = () => {
       if (finished) throw new MeshError("CONFLICT", "this lease was already settled or released");

@@ -40,6 +40,12 @@ export interface LeaseClientOptions {
   readonly shares?: ShareOptions;
   /** Where settlements go (default: ai-capacity's settle and release requests). */
   readonly settlements?: SettlementSink;
+  /**
+   * How long ai-capacity's OVER_BUDGET or RATE_LIMITED answer to a call is repeated here for calls
+   * of the same tenant, service and model at least as large, without asking it (RATE_LIMITED never
+   * past its retry time; see refusal-memory.ts). Default 500 ms; 0 asks every time.
+   */
+  readonly refusalHoldMs?: number;
   /** Deadline of share, settle and release calls made off a caller's path. Default 5 s. */
   readonly bookkeepingTimeoutMs?: number;
   /** Failures in the background (share refreshes, settlements) are reported here; nothing is written otherwise. */
