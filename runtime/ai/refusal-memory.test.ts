@@ -53,3 +53,9 @@ test("other failures are not remembered; a grant as large ends a refusal, a smal
   memory.observe(call, undefined, 1005);
   assert.equal(refusedWith(memory, call, 1006), undefined);
 });
+
+test("bad use: a hold that is not a non-negative number of milliseconds is refused when the client is made", () => {
+  for (const holdMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+    assert.throws(() => new RefusalMemory(holdMs), (error) => error instanceof MeshError && error.code === "BAD_REQUEST", String(holdMs));
+  }
+});

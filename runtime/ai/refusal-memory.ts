@@ -33,6 +33,7 @@ export class RefusalMemory {
   readonly #refusals = new Map<string, Refusal>();
 
   constructor(holdMs: number) {
+    if (!Number.isFinite(holdMs) || holdMs < 0) throw new MeshError("BAD_REQUEST", "refusalHoldMs must be a non-negative number of milliseconds");
     this.#holdMs = holdMs;
   }
 
