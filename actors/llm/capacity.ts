@@ -33,6 +33,7 @@ export interface CallCapacity {
 export function startCallCapacity(start: StartContext, config: LlmConfig): CallCapacity {
   const leases = createLeaseClient(start.mesh, {
     service: "unknown",
+    refusalHoldMs: config.refusalHoldMs,
     ...(config.shareMaxTokens > 0 ? {
       shares: { maxTokens: config.shareMaxTokens, maxRequests: config.shareMaxRequests, usableMs: config.shareUsableMs, idleMs: config.shareIdleMs, callTimeoutMs: config.timeoutMs },
     } : {}),

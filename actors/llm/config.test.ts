@@ -7,7 +7,8 @@ test("configuration comes from the environment with defaults, and bad values are
   const config = llmConfigFromEnv({ OPENAI_BASE_URL: "http://127.0.0.1:9/v1", LLM_FALLBACKS: '{"large-model":"small-model"}', LLM_TIMEOUT_MS: "1500" });
   assert.deepEqual([config.baseURL, config.timeoutMs, config.fallbacks["large-model"], config.cacheTtlMs], ["http://127.0.0.1:9/v1", 1500, "small-model", 3_600_000]);
   assert.ok(Object.isFrozen(config));
-  for (const env of [{ LLM_FALLBACKS: "not json" }, { LLM_FALLBACKS: '{"a":"a"}' }, { LLM_FALLBACKS: "[1]" }, { LLM_TIMEOUT_MS: "-5" }, { OPENAI_BASE_URL: "nowhere" }, { LLM_CACHE_TTL_MS: "soon" }]) {
+  assert.deepEqual([config.refusalHoldMs, llmConfigFromEnv({ LLM_REFUSAL_HOLD_MS: "0" }).refusalHoldMs], [500, 0]);
+  for (const env of [{ LLM_FALLBACKS: "not json" }, { LLM_FALLBACKS: '{"a":"a"}' }, { LLM_FALLBACKS: "[1]" }, { LLM_TIMEOUT_MS: "-5" }, { OPENAI_BASE_URL: "nowhere" }, { LLM_CACHE_TTL_MS: "soon" }, { LLM_REFUSAL_HOLD_MS: "-1" }, { LLM_REFUSAL_HOLD_MS: "a while" }]) {
     assert.throws(() => llmConfigFromEnv(env), /invalid llm configuration/, JSON.stringify(env));
   }
 });

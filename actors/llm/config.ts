@@ -37,6 +37,8 @@ export const LlmConfigSchema = z.object({
   shareUsableMs: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** A share with no call for this long is settled, so idle capacity goes back to the tenant. */
   shareIdleMs: z.coerce.number().int().min(10).max(600_000).default(1_000),
+  /** How long ai-capacity's OVER_BUDGET / RATE_LIMITED for a call is repeated to calls at least as large without asking it (README, "Refused calls"); 0 asks every time. */
+  refusalHoldMs: z.coerce.number().int().nonnegative().max(60_000).default(500),
   /** Usage events in flight after their answers, and call records not yet written, a replica holds before a reply waits for its own. */
   maxBackgroundWrites: z.coerce.number().int().positive().max(100_000).default(512),
   /** How long a call record waits for others before the replica writes them in one batch. */
@@ -75,6 +77,7 @@ export function llmConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LlmConfi
     shareMaxRequests: env.LLM_SHARE_MAX_REQUESTS || undefined,
     shareUsableMs: env.LLM_SHARE_USABLE_MS || undefined,
     shareIdleMs: env.LLM_SHARE_IDLE_MS || undefined,
+    refusalHoldMs: env.LLM_REFUSAL_HOLD_MS || undefined,
     maxBackgroundWrites: env.LLM_MAX_BACKGROUND_WRITES || undefined,
     callLogFlushMs: env.LLM_CALL_LOG_FLUSH_MS || undefined,
   });
