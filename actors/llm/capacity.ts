@@ -2,6 +2,7 @@ import { aiCapacityContract } from "../../protocol/ai-capacity.ts";
 import { llmContract } from "../../protocol/llm.ts";
 import { createLeaseClient, type Lease } from "../../runtime/ai/lease-client.ts";
 import { MeshError, hasCode, isMeshError, retryWithin, type StartContext, type WorkContext } from "../../runtime/index.ts";
+import { MIN_CALL_MS } from "./call-accounting.ts";
 import type { LlmConfig } from "./config.ts";
 import { publishDurablyForTenant } from "./durable-publish.ts";
 
@@ -56,12 +57,15 @@ export function startCallCapacity(start: StartContext, config: LlmConfig): CallC
       // OVERLOADED is ai-capacity shedding load (every refused call asks it, and this replica may
       // hold more calls than ai-capacity's replicas take at once): the call waits its turn within
       // its deadline, with growing waits, rather than failing a caller whose tenant is in order.
+      // It stops waiting while the provider call would still have its least time: past that, the
+      // caller gets OVERLOADED (nothing ran) rather than a TIMEOUT at its deadline.
+      const waitUntil = context.deadline - config.deadlineReserveMs - MIN_CALL_MS;
       let unavailable = 0;
       const transient = (error: unknown) => hasCode(error, "OVERLOADED") || (hasCode(error, "UNAVAILABLE") && ++unavailable < LEASE_ATTEMPTS_UNAVAILABLE);
       return retryWithin(() => leases.acquire({
         tenant: context.tenant, service: call.service, model: call.model, estimatedTokens: call.estimatedTokens, callTimeoutMs: call.callTimeoutMs,
         deadline: context.deadline, traceparent: context.traceparent, signal: context.signal, maxAttempts: 1,
-      }), { maxAttempts: Number.POSITIVE_INFINITY, retryOn: transient, deadline: context.deadline, signal: context.signal, maxDelayMs: LEASE_MAX_WAIT_MS });
+      }), { maxAttempts: Number.POSITIVE_INFINITY, retryOn: transient, deadline: waitUntil, signal: context.signal, maxDelayMs: LEASE_MAX_WAIT_MS });
     },
     signal(context, signal) {
       // The provider pushed back: ai-capacity's cool-down must apply at once, not when the shares run out.
